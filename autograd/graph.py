@@ -1,0 +1,276 @@
+"""The computation graph and the reverse-mode pass that walks it.
+
+Every op result that requires grad holds a :class:`Node`: the primitive that made
+it, its *parents* (for each input: the input's node, the input tensor itself when it
+is a leaf that requires grad, or None for constants), the input arrays its VJP needs
+and its own output array. Backward:
+
+1. counts, for every node reachable from the root, how many edges lead into it from
+   its consumers (an explicit stack: no recursion, so million-node chains work);
+2. runs each node's VJP once all its consumers have contributed to its gradient
+   (Kahn's algorithm on the reversed graph, i.e. reverse topological order),
+   summing gradients that meet at a node and reducing each input's gradient back to
+   the input's shape and dtype (:func:`sum_to_shape`, the one broadcasting helper);
+3. accumulates into leaves' ``.grad`` and frees each node's saved arrays as soon as
+   its VJP has run, unless ``retain_graph=True``.
+
+First-order backward runs every VJP on raw ndarrays with ``xp`` = numpy, recording
+nothing. ``create_graph=True`` runs the same rules on Tensors with ``xp`` = the
+differentiable ops, so the gradient is itself a graph (higher-order derivatives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .mode import enable_grad, state
+
+if TYPE_CHECKING:
+    from .primitive import Primitive
+    from .tensor import Tensor
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Saved intermediate values of the "
+    "graph are freed when you call .backward() or autograd.grad(). Specify "
+    "retain_graph=True if you need to backward through the graph a second time or if "
+    "you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """One recorded application of a primitive (PyTorch's ``grad_fn``)."""
+
+    __slots__ = ("prim", "parents", "saved", "params", "out", "versions", "name", "scope", "meta")
+
+    def __init__(
+        self,
+        prim: Primitive,
+        parents: tuple[Any, ...],
+        saved: tuple[Any, ...],
+        params: dict[str, Any] | None,
+        out: Any,
+        versions: tuple[tuple[Tensor, int], ...] | None,
+    ) -> None:
+        self.prim = prim
+        self.parents = parents
+        self.saved = saved
+        self.params = params
+        self.out = out
+        self.versions = versions
+        self.name: str | None = None
+        self.scope = state.scope
+        self.meta: tuple[tuple[int, ...], np.dtype] | None = None
+
+    @property
+    def freed(self) -> bool:
+        """True once backward has released the arrays this node saved."""
+        return self.saved is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the node's output (known even after the arrays are freed)."""
+        return self.out.shape if self.meta is None else self.meta[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Dtype of the node's output (known even after the arrays are freed)."""
+        return self.out.dtype if self.meta is None else self.meta[1]
+
+    def free(self) -> None:
+        """Release the saved arrays, keeping the structure (for pictures) and metadata."""
+        if self.saved is not None:
+            self.meta = (self.out.shape, self.out.dtype)
+            self.saved = self.out = None
+
+    def __repr__(self) -> str:
+        return f"<{self.prim.name}Backward>"
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    If ``y = broadcast(x)`` then ``dL/dx = sum of dL/dy over the broadcast axes``.
+    Works on ndarrays and Tensors alike.
+    """
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape) if lead else grad
+
+
+def fit_grad(grad: Any, like: Any) -> Any:
+    """Give ``grad`` the shape and dtype of the input ``like`` it is the gradient of."""
+    if grad.shape != like.shape:
+        grad = sum_to_shape(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    return grad
+
+
+def _count_consumers(root: Node) -> dict[Node, int]:
+    """Number of edges into each node reachable from ``root`` (iterative DFS)."""
+    deps = {root: 0}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if type(parent) is Node:
+                if parent in deps:
+                    deps[parent] += 1
+                else:
+                    deps[parent] = 1
+                    stack.append(parent)
+    return deps
+
+
+def check_finite(values: Any, what: str) -> None:
+    """Anomaly mode: raise ``FloatingPointError`` naming ``what`` if ``values`` has NaN/inf."""
+    if not np.isfinite(np.asarray(values)).all():
+        raise FloatingPointError(
+            f"Function {what} returned nan or inf values (detected by ag.detect_anomaly())."
+        )
+
+
+def run_backward(
+    root: Tensor,
+    grad: Any,
+    *,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    targets: dict[Any, int] | None = None,
+    on_step: Callable[[Node, Any, list[Any]], None] | None = None,
+) -> list[Any] | None:
+    """Propagate ``grad`` (dL/droot, already of root's shape) back through the graph.
+
+    With ``targets`` None, gradients accumulate into the ``.grad`` of leaves.
+    Otherwise ``targets`` maps graph objects (a leaf tensor, or the node of a
+    non-leaf) to result slots, nothing is accumulated, and the list of gradients
+    (None where none arrived) is returned, as ``torch.autograd.grad`` does.
+    ``on_step(node, grad_out, input_grads)`` is called after each VJP.
+    """
+    from .ops.namespaces import NUMPY_NS, TENSOR_NS
+    from .tensor import Tensor, as_graph_input
+
+    results: list[Any] | None = None if targets is None else [None] * len(targets)
+    if create_graph:
+        xp = TENSOR_NS
+        grad = grad if isinstance(grad, Tensor) else Tensor(grad)
+    else:
+        xp = NUMPY_NS
+        grad = grad.data if isinstance(grad, Tensor) else grad
+    given = {id(grad)}  # arrays that must not be shared by two leaves' .grad
+
+    def deliver(leaf: Tensor, g: Any) -> None:
+        if targets is not None:
+            slot = targets.get(leaf)
+            if slot is not None:
+                results[slot] = g if results[slot] is None else results[slot] + g
+        elif create_graph:
+            leaf._grad = g if leaf._grad is None else leaf._grad + g
+        elif leaf._grad is None:
+            if getattr(g, "base", None) is not None or id(g) in given:
+                g = g.copy()  # a view, or an array another leaf already holds
+            given.add(id(g))
+            leaf._grad = Tensor(g)
+        else:
+            leaf._grad = Tensor(leaf._grad.data + g)
+
+    node = root._node
+    if node is None:  # backward on a leaf: its gradient is the seed itself
+        deliver(root, grad)
+        return results
+
+    deps = _count_consumers(node)
+    grads: dict[Node, Any] = {node: grad}
+    ready = [node]
+    anomaly = state.anomaly
+    with enable_grad() if create_graph else _NO_CONTEXT:
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            parents = node.parents
+            if g is None:  # no consumer sent a gradient: nothing flows further
+                _release_parents(parents, deps, ready)
+                continue
+            if targets is not None and node in targets:
+                results[targets[node]] = g
+            if node.saved is None:
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
+            if node.versions is not None:
+                _check_versions(node)
+            prim = node.prim
+            saved = node.saved
+            if create_graph:
+                args = tuple(as_graph_input(p, d) for p, d in zip(parents, saved))
+                out = as_graph_input(node, node.out)
+            else:
+                args, out = saved, node.out
+            params = node.params or _NO_PARAMS
+            if prim.vjp is not None:
+                in_grads = list(prim.vjp(xp, g, out, *args, **params))
+            else:
+                vjps = prim.vjps
+                in_grads = [
+                    None if p is None else vjps[i](xp, g, out, *args, **params)
+                    for i, p in enumerate(parents)
+                ]
+            for i, parent in enumerate(parents):
+                if parent is None:
+                    continue
+                gi = in_grads[i]
+                if gi is not None:
+                    gi = in_grads[i] = fit_grad(gi, saved[i])
+                    if anomaly:
+                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                    if type(parent) is Node:
+                        prev = grads.get(parent)
+                        grads[parent] = gi if prev is None else prev + gi
+                    else:
+                        deliver(parent, gi)
+                if type(parent) is Node:
+                    deps[parent] -= 1
+                    if deps[parent] == 0:
+                        ready.append(parent)
+            if on_step is not None:
+                on_step(node, g, in_grads)
+            if not retain_graph:
+                node.free()
+    return results
+
+
+def _release_parents(parents: tuple[Any, ...], deps: dict[Node, int], ready: list[Node]) -> None:
+    for parent in parents:
+        if type(parent) is Node:
+            deps[parent] -= 1
+            if deps[parent] == 0:
+                ready.append(parent)
+
+
+def _check_versions(node: Node) -> None:
+    for tensor, version in node.versions:
+        if tensor._version != version:
+            label = f" '{tensor.name}'" if tensor.name else ""
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified "
+                f"by an inplace operation: the tensor{label} of shape {tensor.shape} used "
+                f"by {node.prim.name} is at version {tensor._version}; expected version "
+                f"{version} instead. Compute the graph again after changing the tensor."
+            )
+
+
+class _NullContext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_CONTEXT = _NullContext()
+_NO_PARAMS: dict[str, Any] = {}

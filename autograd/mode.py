@@ -1,0 +1,86 @@
+"""Per-thread engine state: grad mode, anomaly mode and the current module scope.
+
+Grad mode decides whether ops record graph nodes (``no_grad``/``enable_grad``, as in
+PyTorch). Each thread has its own state, so one thread evaluating under ``no_grad``
+never stops another from recording.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ThreadState(threading.local):
+    """Class attributes are each new thread's defaults."""
+
+    grad_enabled: bool = True
+    anomaly: bool = False
+    scope: tuple[str, ...] | None = None
+    transform_depth: int = 0  # > 0 while a functional transform evaluates its function
+
+
+state = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops on tensors that require grad record graph nodes (this thread)."""
+    return state.grad_enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode for its body, then restores it."""
+
+    enabled: bool
+
+    def __init__(self) -> None:
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(state.grad_enabled)
+        state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._saved.pop()
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_SetGradMode):  # noqa: N801 - named like torch.no_grad
+    """Disable graph recording in this thread: ``with ag.no_grad(): ...`` or ``@ag.no_grad()``."""
+
+    enabled = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801 - named like torch.enable_grad
+    """Re-enable graph recording inside a ``no_grad`` region (this thread only)."""
+
+    enabled = True
+
+
+class set_grad_enabled(_SetGradMode):  # noqa: N801 - named like torch.set_grad_enabled
+    """Set grad mode to ``mode`` for the body: ``with ag.set_grad_enabled(training): ...``."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self.enabled = bool(mode)
+
+    def __call__(self, func: F) -> F:
+        mode = self.enabled
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

@@ -1,0 +1,353 @@
+"""Elementwise primitives: forward (numpy) and VJP side by side.
+
+Rule signature: ``vjp(xp, g, out, *inputs, **params)``. Binary ops may return a
+gradient of the broadcast shape; the engine sums it back to each input's shape.
+Subgradients at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``,
+``maximum``/``minimum`` split the gradient equally at ties, ``clip`` passes it at
+the bounds, ``d(a**b)/da = 0`` where ``b == 0`` and ``d(a**b)/db = 0`` where
+``a == 0 and b >= 0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..primitive import Primitive, apply
+from ..tensor import Tensor, result_tensor
+
+ArrayLike = Any
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + e^-x)`` without overflow: uses ``e^-|x|`` only."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def _leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
+    return np.where(x > 0, x, x * negative_slope)
+
+
+def _half_at_ties(xp: Any, g: Any, mine: Any, other: Any) -> Any:
+    """Gradient of max(mine, other) w.r.t. mine: g where mine wins, g/2 at ties."""
+    return xp.where(mine == other, g / 2, xp.where(mine > other, g, 0))
+
+
+def _clip_pass(xp: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
+    if lo is not None:
+        g = xp.where(x < lo, 0, g)
+    if hi is not None:
+        g = xp.where(x > hi, 0, g)
+    return g
+
+
+ADD = Primitive(
+    "add",
+    np.add,
+    vjps=(
+        lambda xp, g, out, a, b: g,
+        lambda xp, g, out, a, b: g,
+    ),
+    doc="a + b;  d/da = 1, d/db = 1",
+)
+SUBTRACT = Primitive(
+    "subtract",
+    np.subtract,
+    vjps=(
+        lambda xp, g, out, a, b: g,
+        lambda xp, g, out, a, b: -g,
+    ),
+    doc="a - b;  d/da = 1, d/db = -1",
+)
+MULTIPLY = Primitive(
+    "multiply",
+    np.multiply,
+    vjps=(
+        lambda xp, g, out, a, b: g * b,
+        lambda xp, g, out, a, b: g * a,
+    ),
+    doc="a * b;  d/da = b, d/db = a",
+)
+DIVIDE = Primitive(
+    "divide",
+    np.true_divide,
+    vjps=(
+        lambda xp, g, out, a, b: g / b,
+        lambda xp, g, out, a, b: -g * out / b,
+    ),
+    doc="a / b;  d/da = 1/b, d/db = -a/b^2 = -out/b",
+)
+NEGATIVE = Primitive(
+    "negative", np.negative, vjps=(lambda xp, g, out, x: -g,), doc="-x;  d/dx = -1"
+)
+POW = Primitive(
+    "pow",
+    np.power,
+    vjps=(
+        lambda xp, g, out, a, b: g * xp.where(b == 0, 0, b * a ** (b - 1)),
+        lambda xp, g, out, a, b: g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a)),
+    ),
+    doc="a ** b;  d/da = b a^(b-1), d/db = a^b log a",
+)
+EXP = Primitive(
+    "exp", np.exp, vjps=(lambda xp, g, out, x: g * out,), doc="e^x;  d/dx = e^x (the saved output)"
+)
+LOG = Primitive("log", np.log, vjps=(lambda xp, g, out, x: g / x,), doc="ln x;  d/dx = 1/x")
+LOG1P = Primitive(
+    "log1p",
+    np.log1p,
+    vjps=(lambda xp, g, out, x: g / (1 + x),),
+    doc="ln(1 + x), accurate for small x;  d/dx = 1/(1+x)",
+)
+SQRT = Primitive(
+    "sqrt",
+    np.sqrt,
+    vjps=(lambda xp, g, out, x: g / (2 * out),),
+    doc="sqrt(x);  d/dx = 1/(2 sqrt x) (inf at 0)",
+)
+SIN = Primitive(
+    "sin", np.sin, vjps=(lambda xp, g, out, x: g * xp.cos(x),), doc="sin x;  d/dx = cos x"
+)
+COS = Primitive(
+    "cos", np.cos, vjps=(lambda xp, g, out, x: -g * xp.sin(x),), doc="cos x;  d/dx = -sin x"
+)
+TANH = Primitive(
+    "tanh",
+    np.tanh,
+    vjps=(lambda xp, g, out, x: g * (1 - out * out),),
+    doc="tanh x;  d/dx = 1 - tanh^2 x",
+)
+SIGMOID = Primitive(
+    "sigmoid",
+    _stable_sigmoid,
+    vjps=(lambda xp, g, out, x: g * (out * (1 - out)),),
+    doc="s(x) = 1/(1+e^-x);  d/dx = s(x)(1 - s(x))",
+)
+RELU = Primitive(
+    "relu",
+    lambda x: np.maximum(x, 0),
+    vjps=(lambda xp, g, out, x: xp.where(x > 0, g, 0),),
+    doc="max(x, 0);  d/dx = 1 if x > 0 else 0",
+)
+ABS = Primitive(
+    "abs", np.abs, vjps=(lambda xp, g, out, x: g * xp.sign(x),), doc="|x|;  d/dx = sign x (0 at 0)"
+)
+LEAKY_RELU = Primitive(
+    "leaky_relu",
+    _leaky_relu,
+    vjps=(lambda xp, g, out, x, negative_slope: xp.where(x > 0, g, g * negative_slope),),
+    doc="x if x > 0 else a x;  d/dx = 1 if x > 0 else a",
+)
+MAXIMUM = Primitive(
+    "maximum",
+    np.maximum,
+    vjps=(
+        lambda xp, g, out, a, b: _half_at_ties(xp, g, a, b),
+        lambda xp, g, out, a, b: _half_at_ties(xp, g, b, a),
+    ),
+    doc="elementwise max(a, b);  the larger input gets g, ties g/2 each",
+)
+MINIMUM = Primitive(
+    "minimum",
+    np.minimum,
+    vjps=(
+        lambda xp, g, out, a, b: _half_at_ties(xp, g, -a, -b),
+        lambda xp, g, out, a, b: _half_at_ties(xp, g, -b, -a),
+    ),
+    doc="elementwise min(a, b);  the smaller input gets g, ties g/2 each",
+)
+WHERE = Primitive(
+    "where",
+    np.where,
+    vjps=(
+        lambda xp, g, out, cond, a, b: None,
+        lambda xp, g, out, cond, a, b: xp.where(cond, g, 0),
+        lambda xp, g, out, cond, a, b: xp.where(cond, 0, g),
+    ),
+    doc="a where cond else b;  d/da = cond, d/db = not cond",
+)
+CLIP = Primitive(
+    "clip",
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    vjps=(lambda xp, g, out, x, lo, hi: _clip_pass(xp, g, x, lo, hi),),
+    doc="min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi else 0",
+)
+ASTYPE = Primitive(
+    "astype",
+    lambda x, dtype: x.astype(dtype),
+    vjps=(lambda xp, g, out, x, dtype: g,),
+    doc="cast;  the gradient is cast back to the input's dtype",
+)
+
+
+def add(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return apply(ADD, (a, b))
+
+
+def subtract(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return apply(SUBTRACT, (a, b))
+
+
+def multiply(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a * b`` with broadcasting."""
+    return apply(MULTIPLY, (a, b))
+
+
+def divide(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a / b`` (true division) with broadcasting."""
+    return apply(DIVIDE, (a, b))
+
+
+def negative(x: ArrayLike) -> Tensor:
+    """``-x``."""
+    return apply(NEGATIVE, (x,))
+
+
+def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
+    """``a ** b`` with broadcasting; both may require grad."""
+    return apply(POW, (a, b))
+
+
+def exp(x: ArrayLike) -> Tensor:
+    """Elementwise ``e**x``."""
+    return apply(EXP, (x,))
+
+
+def log(x: ArrayLike) -> Tensor:
+    """Elementwise natural logarithm (``-inf`` at 0, like numpy)."""
+    return apply(LOG, (x,))
+
+
+def log1p(x: ArrayLike) -> Tensor:
+    """Elementwise ``log(1 + x)``, accurate when ``x`` is tiny."""
+    return apply(LOG1P, (x,))
+
+
+def sqrt(x: ArrayLike) -> Tensor:
+    """Elementwise square root (gradient ``inf`` at 0, like PyTorch)."""
+    return apply(SQRT, (x,))
+
+
+def sin(x: ArrayLike) -> Tensor:
+    """Elementwise sine."""
+    return apply(SIN, (x,))
+
+
+def cos(x: ArrayLike) -> Tensor:
+    """Elementwise cosine."""
+    return apply(COS, (x,))
+
+
+def tanh(x: ArrayLike) -> Tensor:
+    """Elementwise hyperbolic tangent."""
+    return apply(TANH, (x,))
+
+
+def sigmoid(x: ArrayLike) -> Tensor:
+    """Elementwise logistic function ``1 / (1 + e**-x)``, stable for large ``|x|``."""
+    return apply(SIGMOID, (x,))
+
+
+def relu(x: ArrayLike) -> Tensor:
+    """Elementwise ``max(x, 0)``; the gradient at 0 is 0."""
+    return apply(RELU, (x,))
+
+
+def abs(x: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
+    """Elementwise ``|x|``; the gradient at 0 is 0."""
+    return apply(ABS, (x,))
+
+
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
+    """Elementwise ``x if x > 0 else negative_slope * x``."""
+    return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
+
+
+def maximum(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise maximum; at ties each input gets half the gradient."""
+    return apply(MAXIMUM, (a, b))
+
+
+def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise minimum; at ties each input gets half the gradient."""
+    return apply(MINIMUM, (a, b))
+
+
+def where(cond: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a`` where ``cond`` is true, else ``b`` (``cond`` is not differentiated)."""
+    return apply(WHERE, (cond, a, b))
+
+
+def clip(x: ArrayLike, lo: Any = None, hi: Any = None) -> Tensor:
+    """Clamp ``x`` into ``[lo, hi]`` (either may be None); gradient passes at the bounds."""
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    return apply(CLIP, (x,), {"lo": _constant(lo), "hi": _constant(hi)})
+
+
+def astype(x: ArrayLike, dtype: Any) -> Tensor:
+    """Cast to ``dtype``; between float types the gradient is cast back."""
+    return apply(ASTYPE, (x,), {"dtype": np.dtype(dtype)})
+
+
+# ---------------------------------------------------------------- not differentiable
+def _constant(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _non_differentiable(func: Any, *args: Any) -> Tensor:
+    return result_tensor(func(*(_constant(a) for a in args)), None)
+
+
+def sign(x: ArrayLike) -> Tensor:
+    """Elementwise sign (-1, 0 or 1); not differentiable (its derivative is 0)."""
+    return _non_differentiable(np.sign, x)
+
+
+def less(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a < b`` as a bool tensor (not differentiable)."""
+    return _non_differentiable(np.less, a, b)
+
+
+def less_equal(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a <= b`` as a bool tensor (not differentiable)."""
+    return _non_differentiable(np.less_equal, a, b)
+
+
+def greater(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a > b`` as a bool tensor (not differentiable)."""
+    return _non_differentiable(np.greater, a, b)
+
+
+def greater_equal(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a >= b`` as a bool tensor (not differentiable)."""
+    return _non_differentiable(np.greater_equal, a, b)
+
+
+def equal(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a == b`` as a bool tensor (not differentiable)."""
+    return _non_differentiable(np.equal, a, b)
+
+
+def not_equal(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a != b`` as a bool tensor (not differentiable)."""
+    return _non_differentiable(np.not_equal, a, b)
+
+
+def logical_and(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise ``a and b`` (not differentiable)."""
+    return _non_differentiable(np.logical_and, a, b)
+
+
+def logical_or(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise ``a or b`` (not differentiable)."""
+    return _non_differentiable(np.logical_or, a, b)
+
+
+def logical_not(x: ArrayLike) -> Tensor:
+    """Elementwise ``not x`` (not differentiable)."""
+    return _non_differentiable(np.logical_not, x)

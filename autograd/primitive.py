@@ -1,0 +1,107 @@
+"""Primitives: a forward in numpy and its vector-Jacobian product, declared together.
+
+A primitive's VJP rule receives ``(xp, g, out, *inputs, **params)``: the array
+namespace, the gradient of the output, the output and the inputs. First-order
+backward passes ndarrays and ``xp`` = numpy; ``create_graph=True`` passes Tensors
+and ``xp`` = the differentiable ops, so every rule is itself differentiable.
+A rule may return a gradient larger than its input (broadcast) or of another
+dtype; the engine sums and casts it back (``graph.fit_grad``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .graph import Node, check_finite
+from .mode import state
+from .tensor import Tensor, result_tensor
+
+VJP = Callable[..., Any]
+
+#: Every primitive by name: the list the test suite and docs iterate over.
+REGISTRY: dict[str, Primitive] = {}
+
+
+class Primitive:
+    """A differentiable operation: ``forward`` on ndarrays plus its VJP rule(s).
+
+    Give either ``vjps``, one rule per input (only the rules of inputs that need a
+    gradient run), or ``vjp``, one rule returning a tuple with a gradient (or None)
+    for every input (for ops with a variable number of inputs).
+    """
+
+    __slots__ = ("name", "forward", "vjps", "vjp", "doc")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: tuple[VJP, ...] | None = None,
+        vjp: VJP | None = None,
+        doc: str = "",
+        register: bool = True,
+    ) -> None:
+        if (vjps is None) == (vjp is None):
+            raise TypeError(f"primitive {name!r}: give exactly one of vjps= or vjp=")
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.vjp = vjp
+        self.doc = doc
+        if register:
+            if name in REGISTRY:
+                raise ValueError(f"a primitive named {name!r} is already registered")
+            REGISTRY[name] = self
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None = None) -> Tensor:
+    """Run ``prim`` on ``args`` (Tensors, arrays or Python scalars) and record a node.
+
+    A node is recorded only when grad mode is on, some input requires grad and the
+    output is floating point. Python scalars stay Python scalars, so numpy's weak
+    scalar promotion keeps float32 float32.
+    """
+    datas = []
+    parents = []
+    versions = []
+    needs_grad = False
+    for arg in args:
+        if isinstance(arg, Tensor):
+            datas.append(arg.data)
+            node = arg._node
+            if node is not None:
+                parents.append(node)
+                needs_grad = True
+            else:
+                versions.append((arg, arg._version))
+                if arg._requires_grad:
+                    parents.append(arg)
+                    needs_grad = True
+                else:
+                    parents.append(None)
+        else:
+            datas.append(arg)
+            parents.append(None)
+    out = run_forward(prim, datas, params)
+    if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
+        return result_tensor(out, None)
+    node = Node(prim, tuple(parents), tuple(datas), params, out, tuple(versions) or None)
+    return result_tensor(out, node)
+
+
+def run_forward(prim: Primitive, datas: list[Any], params: dict[str, Any] | None) -> Any:
+    """``prim.forward(*datas, **params)`` with errors that name the op and the shapes."""
+    try:
+        out = prim.forward(*datas, **params) if params else prim.forward(*datas)
+    except ValueError as exc:
+        shapes = " and ".join(str(np.shape(d)) for d in datas)
+        raise ValueError(f"{prim.name}: invalid input shapes {shapes}: {exc}") from exc
+    if state.anomaly:
+        check_finite(out, f"'{prim.name}' (forward)")
+    return out
