@@ -1,16 +1,16 @@
 """The computation graph and the reverse-mode pass that walks it.
 
 Every op result that requires grad holds a :class:`Node`: the primitive that made
-it, its *parents* (for each input: the input's node, the input tensor itself when it
-is a leaf that requires grad, or None for constants), the input arrays its VJP needs
-and its own output array. Backward:
+it, its *parents* (for each input: the input's node; the input tensor itself when it
+is a leaf, which receives a gradient only if it requires grad; None for raw arrays and
+Python scalars), the input arrays its VJP needs and its own output array. Backward:
 
 1. counts, for every node reachable from the root, how many edges lead into it from
    its consumers (an explicit stack: no recursion, so million-node chains work);
 2. runs each node's VJP once all its consumers have contributed to its gradient
    (Kahn's algorithm on the reversed graph, i.e. reverse topological order),
    summing gradients that meet at a node and reducing each input's gradient back to
-   the input's shape and dtype (:func:`sum_to_shape`, the one broadcasting helper);
+   the input's shape and dtype (:func:`fit_grad`, the one broadcasting helper);
 3. accumulates into leaves' ``.grad`` and frees each node's saved arrays as soon as
    its VJP has run, unless ``retain_graph=True``.
 
@@ -21,8 +21,8 @@ differentiable ops, so the gradient is itself a graph (higher-order derivatives)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import itertools
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -40,11 +40,26 @@ FREED_GRAPH_MESSAGE = (
     "you need to access saved tensors after calling backward."
 )
 
+#: Global count of in-place modifications. A node remembers the count at its
+#: creation; a leaf modified later has a larger ``_version`` (see ``Tensor._mutate``).
+mutations = itertools.count(1)
+last_mutation = [0]
+
+
+class FreedArray:
+    """What a node keeps of its output after backward: the shape and dtype, no data."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape = shape
+        self.dtype = dtype
+
 
 class Node:
     """One recorded application of a primitive (PyTorch's ``grad_fn``)."""
 
-    __slots__ = ("prim", "parents", "saved", "params", "out", "versions", "name", "scope", "meta")
+    __slots__ = ("prim", "parents", "saved", "params", "out", "epoch", "name", "scope")
 
     def __init__(
         self,
@@ -53,17 +68,15 @@ class Node:
         saved: tuple[Any, ...],
         params: dict[str, Any] | None,
         out: Any,
-        versions: tuple[tuple[Tensor, int], ...] | None,
     ) -> None:
         self.prim = prim
         self.parents = parents
         self.saved = saved
         self.params = params
         self.out = out
-        self.versions = versions
+        self.epoch = last_mutation[0]
         self.name: str | None = None
         self.scope = state.scope
-        self.meta: tuple[tuple[int, ...], np.dtype] | None = None
 
     @property
     def freed(self) -> bool:
@@ -73,18 +86,18 @@ class Node:
     @property
     def shape(self) -> tuple[int, ...]:
         """Shape of the node's output (known even after the arrays are freed)."""
-        return self.out.shape if self.meta is None else self.meta[0]
+        return self.out.shape
 
     @property
     def dtype(self) -> np.dtype:
         """Dtype of the node's output (known even after the arrays are freed)."""
-        return self.out.dtype if self.meta is None else self.meta[1]
+        return self.out.dtype
 
     def free(self) -> None:
-        """Release the saved arrays, keeping the structure (for pictures) and metadata."""
+        """Release the saved arrays, keeping the output's shape and dtype (for pictures)."""
         if self.saved is not None:
-            self.meta = (self.out.shape, self.out.dtype)
-            self.saved = self.out = None
+            self.saved = None
+            self.out = FreedArray(self.out.shape, self.out.dtype)
 
     def __repr__(self) -> str:
         return f"<{self.prim.name}Backward>"
@@ -114,7 +127,7 @@ def fit_grad(grad: Any, like: Any) -> Any:
     return grad
 
 
-def _count_consumers(root: Node) -> dict[Node, int]:
+def count_consumers(root: Node) -> dict[Node, int]:
     """Number of edges into each node reachable from ``root`` (iterative DFS)."""
     deps = {root: 0}
     stack = [root]
@@ -148,119 +161,123 @@ def run_backward(
 ) -> list[Any] | None:
     """Propagate ``grad`` (dL/droot, already of root's shape) back through the graph.
 
-    With ``targets`` None, gradients accumulate into the ``.grad`` of leaves.
-    Otherwise ``targets`` maps graph objects (a leaf tensor, or the node of a
-    non-leaf) to result slots, nothing is accumulated, and the list of gradients
+    With ``targets`` None, gradients accumulate into the ``.grad`` of leaves that
+    require grad. Otherwise ``targets`` maps graph objects (a leaf tensor, or the node
+    of a non-leaf) to result slots, nothing is accumulated, and the list of gradients
     (None where none arrived) is returned, as ``torch.autograd.grad`` does.
     ``on_step(node, grad_out, input_grads)`` is called after each VJP.
     """
     from .ops.namespaces import NUMPY_NS, TENSOR_NS
     from .tensor import Tensor, as_graph_input
 
-    results: list[Any] | None = None if targets is None else [None] * len(targets)
     if create_graph:
         xp = TENSOR_NS
         grad = grad if isinstance(grad, Tensor) else Tensor(grad)
     else:
         xp = NUMPY_NS
         grad = grad.data if isinstance(grad, Tensor) else grad
-    given = {id(grad)}  # arrays that must not be shared by two leaves' .grad
-
-    def deliver(leaf: Tensor, g: Any) -> None:
-        if targets is not None:
-            slot = targets.get(leaf)
-            if slot is not None:
-                results[slot] = g if results[slot] is None else results[slot] + g
-        elif create_graph:
-            leaf._grad = g if leaf._grad is None else leaf._grad + g
-        elif leaf._grad is None:
-            if getattr(g, "base", None) is not None or id(g) in given:
-                g = g.copy()  # a view, or an array another leaf already holds
-            given.add(id(g))
-            leaf._grad = Tensor(g)
-        else:
-            leaf._grad = Tensor(leaf._grad.data + g)
-
+    sink = _LeafSink(targets, create_graph, grad)
     node = root._node
     if node is None:  # backward on a leaf: its gradient is the seed itself
-        deliver(root, grad)
-        return results
+        sink.deliver(root, grad)
+        return sink.results
 
-    deps = _count_consumers(node)
+    deps = count_consumers(node)
     grads: dict[Node, Any] = {node: grad}
     ready = [node]
     anomaly = state.anomaly
+    mutated = last_mutation[0]
     with enable_grad() if create_graph else _NO_CONTEXT:
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
             parents = node.parents
-            if g is None:  # no consumer sent a gradient: nothing flows further
-                _release_parents(parents, deps, ready)
-                continue
-            if targets is not None and node in targets:
-                results[targets[node]] = g
-            if node.saved is None:
-                raise RuntimeError(FREED_GRAPH_MESSAGE)
-            if node.versions is not None:
-                _check_versions(node)
-            prim = node.prim
-            saved = node.saved
-            if create_graph:
-                args = tuple(as_graph_input(p, d) for p, d in zip(parents, saved))
-                out = as_graph_input(node, node.out)
-            else:
-                args, out = saved, node.out
-            params = node.params or _NO_PARAMS
-            if prim.vjp is not None:
-                in_grads = list(prim.vjp(xp, g, out, *args, **params))
-            else:
+            if g is not None:
+                if targets is not None and node in targets:
+                    sink.results[targets[node]] = g
+                saved = node.saved
+                if saved is None:
+                    raise RuntimeError(FREED_GRAPH_MESSAGE)
+                if node.epoch < mutated:
+                    _check_versions(node)
+                prim = node.prim
+                if create_graph:
+                    args = tuple(as_graph_input(p, d) for p, d in zip(parents, saved))
+                    out = as_graph_input(node, node.out)
+                else:
+                    args, out = saved, node.out
+                params = node.params or _NO_PARAMS
+                joint = None if prim.vjp is None else prim.vjp(xp, g, out, *args, **params)
                 vjps = prim.vjps
-                in_grads = [
-                    None if p is None else vjps[i](xp, g, out, *args, **params)
-                    for i, p in enumerate(parents)
-                ]
+                in_grads = [None] * len(parents) if on_step is not None else None
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue
-                gi = in_grads[i]
-                if gi is not None:
-                    gi = in_grads[i] = fit_grad(gi, saved[i])
-                    if anomaly:
-                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
-                    if type(parent) is Node:
-                        prev = grads.get(parent)
-                        grads[parent] = gi if prev is None else prev + gi
-                    else:
-                        deliver(parent, gi)
-                if type(parent) is Node:
+                is_node = type(parent) is Node
+                if g is not None and (is_node or parent._requires_grad):
+                    gi = vjps[i](xp, g, out, *args, **params) if joint is None else joint[i]
+                    if gi is not None:
+                        like = saved[i]
+                        if gi.shape != like.shape or gi.dtype != like.dtype:
+                            gi = fit_grad(gi, like)
+                        if anomaly:
+                            check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                        if in_grads is not None:
+                            in_grads[i] = gi
+                        if is_node:
+                            prev = grads.get(parent)
+                            grads[parent] = gi if prev is None else prev + gi
+                        else:
+                            sink.deliver(parent, gi)
+                if is_node:
                     deps[parent] -= 1
                     if deps[parent] == 0:
                         ready.append(parent)
-            if on_step is not None:
-                on_step(node, g, in_grads)
-            if not retain_graph:
-                node.free()
-    return results
+            if g is not None:
+                if on_step is not None:
+                    on_step(node, g, in_grads)
+                if not retain_graph:
+                    node.free()
+    return sink.results
 
 
-def _release_parents(parents: tuple[Any, ...], deps: dict[Node, int], ready: list[Node]) -> None:
-    for parent in parents:
-        if type(parent) is Node:
-            deps[parent] -= 1
-            if deps[parent] == 0:
-                ready.append(parent)
+class _LeafSink:
+    """Where gradients arriving at leaves go: ``.grad`` (accumulated) or result slots."""
+
+    def __init__(self, targets: dict[Any, int] | None, create_graph: bool, seed: Any) -> None:
+        self.targets = targets
+        self.results: list[Any] | None = None if targets is None else [None] * len(targets)
+        self.create_graph = create_graph
+        self.given = {id(seed)}  # arrays that must not be shared by two leaves' .grad
+
+    def deliver(self, leaf: Tensor, g: Any) -> None:
+        from .tensor import Tensor
+
+        if self.targets is not None:
+            slot = self.targets.get(leaf)
+            if slot is not None:
+                previous = self.results[slot]
+                self.results[slot] = g if previous is None else previous + g
+        elif self.create_graph:
+            leaf._grad = g if leaf._grad is None else leaf._grad + g
+        elif leaf._grad is None:
+            if getattr(g, "base", None) is not None or id(g) in self.given:
+                g = g.copy()  # a view, or an array another leaf already holds
+            self.given.add(id(g))
+            leaf._grad = Tensor(g)
+        else:
+            leaf._grad = Tensor(leaf._grad.data + g)
 
 
 def _check_versions(node: Node) -> None:
-    for tensor, version in node.versions:
-        if tensor._version != version:
-            label = f" '{tensor.name}'" if tensor.name else ""
+    for parent in node.parents:
+        if type(parent) is not Node and parent is not None and parent._version > node.epoch:
+            label = f" '{parent.name}'" if parent.name else ""
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified "
-                f"by an inplace operation: the tensor{label} of shape {tensor.shape} used "
-                f"by {node.prim.name} is at version {tensor._version}; expected version "
-                f"{version} instead. Compute the graph again after changing the tensor."
+                f"by an inplace operation: the tensor{label} of shape {parent.shape} used "
+                f"by {node.prim.name} was changed in place after the graph was recorded. "
+                f"Compute the graph again after changing the tensor."
             )
 
 

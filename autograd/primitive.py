@@ -69,39 +69,32 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
     """
     datas = []
     parents = []
-    versions = []
     needs_grad = False
     for arg in args:
         if isinstance(arg, Tensor):
             datas.append(arg.data)
             node = arg._node
-            if node is not None:
+            if node is None:
+                parents.append(arg)
+                needs_grad = needs_grad or arg._requires_grad
+            else:
                 parents.append(node)
                 needs_grad = True
-            else:
-                versions.append((arg, arg._version))
-                if arg._requires_grad:
-                    parents.append(arg)
-                    needs_grad = True
-                else:
-                    parents.append(None)
         else:
             datas.append(arg)
             parents.append(None)
-    out = run_forward(prim, datas, params)
-    if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
-        return result_tensor(out, None)
-    node = Node(prim, tuple(parents), tuple(datas), params, out, tuple(versions) or None)
-    return result_tensor(out, node)
-
-
-def run_forward(prim: Primitive, datas: list[Any], params: dict[str, Any] | None) -> Any:
-    """``prim.forward(*datas, **params)`` with errors that name the op and the shapes."""
     try:
         out = prim.forward(*datas, **params) if params else prim.forward(*datas)
     except ValueError as exc:
-        shapes = " and ".join(str(np.shape(d)) for d in datas)
-        raise ValueError(f"{prim.name}: invalid input shapes {shapes}: {exc}") from exc
+        raise shape_error(prim, datas, exc) from exc
     if state.anomaly:
         check_finite(out, f"'{prim.name}' (forward)")
-    return out
+    if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
+        return result_tensor(out, None)
+    return result_tensor(out, Node(prim, tuple(parents), tuple(datas), params, out))
+
+
+def shape_error(prim: Primitive, datas: list[Any], exc: Exception) -> ValueError:
+    """A ``ValueError`` naming the op and every input shape, wrapping numpy's message."""
+    shapes = " and ".join(str(np.shape(d)) for d in datas)
+    return ValueError(f"{prim.name}: invalid input shapes {shapes}: {exc}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .graph import last_mutation, mutations
 from .mode import state
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ class Tensor:
             )
         if not isinstance(self.data, np.ndarray):
             self.data = np.array(self.data)
-        self._version += 1
+        self._version = last_mutation[0] = next(mutations)
         return self.data
 
     def __setitem__(self, index: Any, value: Any) -> None:
