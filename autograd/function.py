@@ -67,7 +67,9 @@ class Function:
     def _primitive(cls) -> Primitive:
         prim = cls.__dict__.get("_prim")
         if prim is None:
-            prim = Primitive(cls.__name__, _forward_of(cls), vjp=_vjp_of(cls), register=False)
+            prim = Primitive(
+                cls.__name__, _forward_of(cls), vjp=_vjp_of(cls), saves=(), register=False
+            )
             cls._prim = prim
         return prim
 
@@ -101,10 +103,10 @@ def _checked(cls: type, i: int, grad: Any, x: Any, as_tensor: bool) -> Any:
         return None
     grad = np.asarray(grad)
     try:
-        np.broadcast_shapes(grad.shape, np.shape(x))
+        np.broadcast_shapes(grad.shape, getattr(x, "shape", ()))
     except ValueError:
         raise ValueError(
             f"{cls.__name__}.backward returned a gradient of shape {grad.shape} for input "
-            f"{i} of shape {np.shape(x)}; it must have the input's shape"
+            f"{i} of shape {getattr(x, 'shape', ())}; it must have the input's shape"
         ) from None
     return Tensor(grad) if as_tensor else grad

@@ -21,16 +21,16 @@ differentiable ops, so the gradient is itself a graph (higher-order derivatives)
 
 from __future__ import annotations
 
-import itertools
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .mode import enable_grad, state
+from .tensor import Tensor, last_mutation, result_tensor
 
 if TYPE_CHECKING:
     from .primitive import Primitive
-    from .tensor import Tensor
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
@@ -39,11 +39,6 @@ FREED_GRAPH_MESSAGE = (
     "retain_graph=True if you need to backward through the graph a second time or if "
     "you need to access saved tensors after calling backward."
 )
-
-#: Global count of in-place modifications. A node remembers the count at its
-#: creation; a leaf modified later has a larger ``_version`` (see ``Tensor._mutate``).
-mutations = itertools.count(1)
-last_mutation = [0]
 
 
 class FreedArray:
@@ -54,6 +49,14 @@ class FreedArray:
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.shape = shape
         self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions of the released array."""
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"FreedArray(shape={self.shape}, dtype={self.dtype})"
 
 
 class Node:
@@ -168,7 +171,6 @@ def run_backward(
     ``on_step(node, grad_out, input_grads)`` is called after each VJP.
     """
     from .ops.namespaces import NUMPY_NS, TENSOR_NS
-    from .tensor import Tensor, as_graph_input
 
     if create_graph:
         xp = TENSOR_NS
@@ -186,59 +188,79 @@ def run_backward(
     grads: dict[Node, Any] = {node: grad}
     ready = [node]
     anomaly = state.anomaly
-    mutated = last_mutation[0]
     with enable_grad() if create_graph else _NO_CONTEXT:
         while ready:
             node = ready.pop()
-            g = grads.pop(node, None)
             parents = node.parents
-            if g is not None:
-                if targets is not None and node in targets:
-                    sink.results[targets[node]] = g
-                saved = node.saved
-                if saved is None:
-                    raise RuntimeError(FREED_GRAPH_MESSAGE)
-                if node.epoch < mutated:
-                    _check_versions(node)
-                prim = node.prim
-                if create_graph:
-                    args = tuple(as_graph_input(p, d) for p, d in zip(parents, saved))
-                    out = as_graph_input(node, node.out)
-                else:
-                    args, out = saved, node.out
-                params = node.params or _NO_PARAMS
-                joint = None if prim.vjp is None else prim.vjp(xp, g, out, *args, **params)
-                vjps = prim.vjps
-                in_grads = [None] * len(parents) if on_step is not None else None
+            g = grads.pop(node, None)
+            if g is None:  # no consumer sent a gradient: nothing flows through here
+                _release_parents(parents, deps, ready)
+                continue
+            if targets is not None and node in targets:
+                sink.results[targets[node]] = g
+            saved = node.saved
+            if saved is None:
+                raise RuntimeError(FREED_GRAPH_MESSAGE)
+            if node.epoch < last_mutation[0]:
+                _check_versions(node)
+            args, out = _graph_inputs(node) if create_graph else (saved, node.out)
+            prim, params = node.prim, node.params or _NO_PARAMS
+            joint = None if prim.vjp is None else prim.vjp(xp, g, out, *args, **params)
+            in_grads = [None] * len(parents) if on_step is not None else None
             for i, parent in enumerate(parents):
-                if parent is None:
-                    continue
                 is_node = type(parent) is Node
-                if g is not None and (is_node or parent._requires_grad):
-                    gi = vjps[i](xp, g, out, *args, **params) if joint is None else joint[i]
-                    if gi is not None:
-                        like = saved[i]
-                        if gi.shape != like.shape or gi.dtype != like.dtype:
-                            gi = fit_grad(gi, like)
-                        if anomaly:
-                            check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
-                        if in_grads is not None:
-                            in_grads[i] = gi
-                        if is_node:
-                            prev = grads.get(parent)
-                            grads[parent] = gi if prev is None else prev + gi
-                        else:
-                            sink.deliver(parent, gi)
+                if not (is_node or parent is not None and parent._requires_grad):
+                    continue  # a constant input: no gradient wanted
+                gi = prim.vjps[i](xp, g, out, *args, **params) if joint is None else joint[i]
+                if gi is not None:
+                    like = saved[i]
+                    if gi.shape != like.shape or gi.dtype != like.dtype:
+                        gi = fit_grad(gi, like)
+                    if anomaly:
+                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                    if in_grads is not None:
+                        in_grads[i] = gi
+                    if is_node:
+                        prev = grads.get(parent)
+                        grads[parent] = gi if prev is None else prev + gi
+                    else:
+                        sink.deliver(parent, gi)
                 if is_node:
-                    deps[parent] -= 1
-                    if deps[parent] == 0:
+                    count = deps[parent] = deps[parent] - 1
+                    if count == 0:
                         ready.append(parent)
-            if g is not None:
-                if on_step is not None:
-                    on_step(node, g, in_grads)
-                if not retain_graph:
-                    node.free()
+            if on_step is not None:
+                on_step(node, g, in_grads)
+            if not retain_graph:
+                node.free()
     return sink.results
+
+
+def _graph_inputs(node: Node) -> tuple[tuple[Any, ...], Tensor]:
+    """For ``create_graph``: the node's inputs and output as Tensors attached to the graph."""
+    args = tuple(as_graph_input(p, d) for p, d in zip(node.parents, node.saved))
+    return args, as_graph_input(node, node.out)
+
+
+def as_graph_input(parent: Any, data: Any) -> Any:
+    """For ``create_graph``: saved ``data`` as a value attached to the graph at ``parent``.
+
+    A leaf is its own tensor; a node's output is re-wrapped as a tensor of that node;
+    constants and released arrays (only their shape is read) stay as they are.
+    """
+    if isinstance(parent, Tensor):
+        return parent
+    if parent is None or type(data) is FreedArray:
+        return data
+    return result_tensor(data, parent)
+
+
+def _release_parents(parents: tuple[Any, ...], deps: dict[Node, int], ready: list[Node]) -> None:
+    for parent in parents:
+        if type(parent) is Node:
+            deps[parent] -= 1
+            if deps[parent] == 0:
+                ready.append(parent)
 
 
 class _LeafSink:
@@ -251,8 +273,7 @@ class _LeafSink:
         self.given = {id(seed)}  # arrays that must not be shared by two leaves' .grad
 
     def deliver(self, leaf: Tensor, g: Any) -> None:
-        from .tensor import Tensor
-
+        """Hand the gradient ``g`` that arrived at ``leaf`` to its destination."""
         if self.targets is not None:
             slot = self.targets.get(leaf)
             if slot is not None:
@@ -261,12 +282,12 @@ class _LeafSink:
         elif self.create_graph:
             leaf._grad = g if leaf._grad is None else leaf._grad + g
         elif leaf._grad is None:
-            if getattr(g, "base", None) is not None or id(g) in self.given:
+            if g.base is not None or id(g) in self.given:
                 g = g.copy()  # a view, or an array another leaf already holds
             self.given.add(id(g))
-            leaf._grad = Tensor(g)
+            leaf._grad = result_tensor(g, None)
         else:
-            leaf._grad = Tensor(leaf._grad.data + g)
+            leaf._grad = result_tensor(leaf._grad.data + g, None)
 
 
 def _check_versions(node: Node) -> None:

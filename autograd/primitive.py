@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Node, check_finite
+from .graph import FreedArray, Node, check_finite
 from .mode import state
 from .tensor import Tensor, result_tensor
 
 VJP = Callable[..., Any]
+
+_SMALL_BYTES = 1024  # arrays this small are kept: a stand-in would not save memory
 
 #: Every primitive by name: the list the test suite and docs iterate over.
 REGISTRY: dict[str, Primitive] = {}
@@ -30,10 +32,13 @@ class Primitive:
 
     Give either ``vjps``, one rule per input (only the rules of inputs that need a
     gradient run), or ``vjp``, one rule returning a tuple with a gradient (or None)
-    for every input (for ops with a variable number of inputs).
+    for every input (for ops with a variable number of inputs). ``saves`` lists what
+    the rules read: input indices and ``"out"`` (None: everything). Arrays not listed
+    are released at once, leaving only their shape and dtype (:class:`FreedArray`),
+    so the graph holds no more memory than hand-written backprop would.
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp", "doc")
+    __slots__ = ("name", "forward", "vjps", "vjp", "doc", "drops", "keeps_out")
 
     def __init__(
         self,
@@ -42,6 +47,7 @@ class Primitive:
         vjps: tuple[VJP, ...] | None = None,
         vjp: VJP | None = None,
         doc: str = "",
+        saves: tuple[int | str, ...] | None = None,
         register: bool = True,
     ) -> None:
         if (vjps is None) == (vjp is None):
@@ -51,6 +57,8 @@ class Primitive:
         self.vjps = vjps
         self.vjp = vjp
         self.doc = doc
+        self.keeps_out = saves is None or "out" in saves
+        self.drops = None if saves is None else _NotListed(saves)
         if register:
             if name in REGISTRY:
                 raise ValueError(f"a primitive named {name!r} is already registered")
@@ -91,7 +99,29 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
         check_finite(out, f"'{prim.name}' (forward)")
     if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
         return result_tensor(out, None)
+    drops = prim.drops
+    if drops is not None:  # release what the VJP does not read (large arrays only)
+        for i, data in enumerate(datas):
+            if type(data) is np.ndarray and data.nbytes > _SMALL_BYTES and i in drops:
+                datas[i] = FreedArray(data.shape, data.dtype)
+        if not prim.keeps_out and type(out) is np.ndarray and out.nbytes > _SMALL_BYTES:
+            return result_tensor(
+                out,
+                Node(prim, tuple(parents), tuple(datas), params, FreedArray(out.shape, out.dtype)),
+            )
     return result_tensor(out, Node(prim, tuple(parents), tuple(datas), params, out))
+
+
+class _NotListed:
+    """``i in _NotListed(saves)``: input ``i`` is not among those the VJP reads."""
+
+    __slots__ = ("saves",)
+
+    def __init__(self, saves: tuple[int | str, ...]) -> None:
+        self.saves = frozenset(saves)
+
+    def __contains__(self, index: int) -> bool:
+        return index not in self.saves
 
 
 def shape_error(prim: Primitive, datas: list[Any], exc: Exception) -> ValueError:

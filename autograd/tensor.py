@@ -9,18 +9,24 @@ numpy's, their autograd semantics PyTorch's.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .graph import last_mutation, mutations
 from .mode import state
 
 if TYPE_CHECKING:
     from .graph import Node
 
 Axis = int | tuple[int, ...] | None
+
+#: Global count of in-place modifications. A node remembers the count at its
+#: creation; a tensor modified later gets a larger ``_version`` (see ``_mutate``), so
+#: backward can tell that an array it saved has changed.
+mutations = itertools.count(1)
+last_mutation = [0]
 
 
 class Tensor:
@@ -505,13 +511,6 @@ def result_tensor(data: Any, node: Node | None) -> Tensor:
 
 
 _new_tensor = object.__new__
-
-
-def as_graph_input(parent: Any, data: Any) -> Any:
-    """For ``create_graph``: the saved ``data`` as a value attached to the graph at ``parent``."""
-    if parent is None or isinstance(parent, Tensor):
-        return data if parent is None else parent
-    return result_tensor(data, parent)
 
 
 def seed_gradient(output: Tensor, grad: Any) -> Any:

@@ -50,6 +50,7 @@ ADD = Primitive(
         lambda xp, g, out, a, b: g,
         lambda xp, g, out, a, b: g,
     ),
+    saves=(),
     doc="a + b;  d/da = 1, d/db = 1",
 )
 SUBTRACT = Primitive(
@@ -59,6 +60,7 @@ SUBTRACT = Primitive(
         lambda xp, g, out, a, b: g,
         lambda xp, g, out, a, b: -g,
     ),
+    saves=(),
     doc="a - b;  d/da = 1, d/db = -1",
 )
 MULTIPLY = Primitive(
@@ -68,6 +70,7 @@ MULTIPLY = Primitive(
         lambda xp, g, out, a, b: g * b,
         lambda xp, g, out, a, b: g * a,
     ),
+    saves=(0, 1),
     doc="a * b;  d/da = b, d/db = a",
 )
 DIVIDE = Primitive(
@@ -77,10 +80,11 @@ DIVIDE = Primitive(
         lambda xp, g, out, a, b: g / b,
         lambda xp, g, out, a, b: -g * out / b,
     ),
+    saves=(1, "out"),
     doc="a / b;  d/da = 1/b, d/db = -a/b^2 = -out/b",
 )
 NEGATIVE = Primitive(
-    "negative", np.negative, vjps=(lambda xp, g, out, x: -g,), doc="-x;  d/dx = -1"
+    "negative", np.negative, vjps=(lambda xp, g, out, x: -g,), saves=(), doc="-x;  d/dx = -1"
 )
 POW = Primitive(
     "pow",
@@ -89,55 +93,80 @@ POW = Primitive(
         lambda xp, g, out, a, b: g * xp.where(b == 0, 0, b * a ** (b - 1)),
         lambda xp, g, out, a, b: g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a)),
     ),
+    saves=(0, 1, "out"),
     doc="a ** b;  d/da = b a^(b-1), d/db = a^b log a",
 )
 EXP = Primitive(
-    "exp", np.exp, vjps=(lambda xp, g, out, x: g * out,), doc="e^x;  d/dx = e^x (the saved output)"
+    "exp",
+    np.exp,
+    vjps=(lambda xp, g, out, x: g * out,),
+    saves=("out",),
+    doc="e^x;  d/dx = e^x (the saved output)",
 )
-LOG = Primitive("log", np.log, vjps=(lambda xp, g, out, x: g / x,), doc="ln x;  d/dx = 1/x")
+LOG = Primitive(
+    "log", np.log, vjps=(lambda xp, g, out, x: g / x,), saves=(0,), doc="ln x;  d/dx = 1/x"
+)
 LOG1P = Primitive(
     "log1p",
     np.log1p,
     vjps=(lambda xp, g, out, x: g / (1 + x),),
+    saves=(0,),
     doc="ln(1 + x), accurate for small x;  d/dx = 1/(1+x)",
 )
 SQRT = Primitive(
     "sqrt",
     np.sqrt,
     vjps=(lambda xp, g, out, x: g / (2 * out),),
+    saves=("out",),
     doc="sqrt(x);  d/dx = 1/(2 sqrt x) (inf at 0)",
 )
 SIN = Primitive(
-    "sin", np.sin, vjps=(lambda xp, g, out, x: g * xp.cos(x),), doc="sin x;  d/dx = cos x"
+    "sin",
+    np.sin,
+    vjps=(lambda xp, g, out, x: g * xp.cos(x),),
+    saves=(0,),
+    doc="sin x;  d/dx = cos x",
 )
 COS = Primitive(
-    "cos", np.cos, vjps=(lambda xp, g, out, x: -g * xp.sin(x),), doc="cos x;  d/dx = -sin x"
+    "cos",
+    np.cos,
+    vjps=(lambda xp, g, out, x: -g * xp.sin(x),),
+    saves=(0,),
+    doc="cos x;  d/dx = -sin x",
 )
 TANH = Primitive(
     "tanh",
     np.tanh,
     vjps=(lambda xp, g, out, x: g * (1 - out * out),),
+    saves=("out",),
     doc="tanh x;  d/dx = 1 - tanh^2 x",
 )
 SIGMOID = Primitive(
     "sigmoid",
     _stable_sigmoid,
     vjps=(lambda xp, g, out, x: g * (out * (1 - out)),),
+    saves=("out",),
     doc="s(x) = 1/(1+e^-x);  d/dx = s(x)(1 - s(x))",
 )
 RELU = Primitive(
     "relu",
     lambda x: np.maximum(x, 0),
-    vjps=(lambda xp, g, out, x: xp.where(x > 0, g, 0),),
+    vjps=(lambda xp, g, out, x: g * (out > 0),),  # a product is ~6x faster than np.where
+    saves=("out",),
     doc="max(x, 0);  d/dx = 1 if x > 0 else 0",
 )
 ABS = Primitive(
-    "abs", np.abs, vjps=(lambda xp, g, out, x: g * xp.sign(x),), doc="|x|;  d/dx = sign x (0 at 0)"
+    "abs",
+    np.abs,
+    vjps=(lambda xp, g, out, x: g * xp.sign(x),),
+    saves=(0,),
+    doc="|x|;  d/dx = sign x (0 at 0)",
 )
 LEAKY_RELU = Primitive(
     "leaky_relu",
     _leaky_relu,
     vjps=(lambda xp, g, out, x, negative_slope: xp.where(x > 0, g, g * negative_slope),),
+    saves=(0,),
     doc="x if x > 0 else a x;  d/dx = 1 if x > 0 else a",
 )
 MAXIMUM = Primitive(
@@ -147,6 +176,7 @@ MAXIMUM = Primitive(
         lambda xp, g, out, a, b: _half_at_ties(xp, g, a, b),
         lambda xp, g, out, a, b: _half_at_ties(xp, g, b, a),
     ),
+    saves=(0, 1),
     doc="elementwise max(a, b);  the larger input gets g, ties g/2 each",
 )
 MINIMUM = Primitive(
@@ -156,6 +186,7 @@ MINIMUM = Primitive(
         lambda xp, g, out, a, b: _half_at_ties(xp, g, -a, -b),
         lambda xp, g, out, a, b: _half_at_ties(xp, g, -b, -a),
     ),
+    saves=(0, 1),
     doc="elementwise min(a, b);  the smaller input gets g, ties g/2 each",
 )
 WHERE = Primitive(
@@ -166,18 +197,21 @@ WHERE = Primitive(
         lambda xp, g, out, cond, a, b: xp.where(cond, g, 0),
         lambda xp, g, out, cond, a, b: xp.where(cond, 0, g),
     ),
+    saves=(0,),
     doc="a where cond else b;  d/da = cond, d/db = not cond",
 )
 CLIP = Primitive(
     "clip",
     lambda x, lo, hi: np.clip(x, lo, hi),
     vjps=(lambda xp, g, out, x, lo, hi: _clip_pass(xp, g, x, lo, hi),),
+    saves=(0,),
     doc="min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi else 0",
 )
 ASTYPE = Primitive(
     "astype",
     lambda x, dtype: x.astype(dtype),
     vjps=(lambda xp, g, out, x, dtype: g,),
+    saves=(),
     doc="cast;  the gradient is cast back to the input's dtype",
 )
 

@@ -31,7 +31,9 @@ def _grad_b(xp: Any, g: Any, out: Any, a: Any, b: Any) -> Any:
     return a.swapaxes(-1, -2) @ g
 
 
-MATMUL = Primitive("matmul", np.matmul, vjps=(_grad_a, _grad_b), doc="a @ b;  dA = G Bᵀ, dB = Aᵀ G")
+MATMUL = Primitive(
+    "matmul", np.matmul, vjps=(_grad_a, _grad_b), saves=(0, 1), doc="a @ b;  dA = G Bᵀ, dB = Aᵀ G"
+)
 
 
 def matmul(a: Any, b: Any) -> Tensor:

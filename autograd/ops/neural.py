@@ -56,12 +56,14 @@ SOFTMAX = Primitive(
     "softmax",
     _softmax,
     vjps=(lambda xp, g, out, x, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),),
+    saves=("out",),
     doc="S = e^x / sum e^x;  dx = S (g - sum(g S))",
 )
 LOG_SOFTMAX = Primitive(
     "log_softmax",
     _log_softmax,
     vjps=(lambda xp, g, out, x, axis: g - xp.exp(out) * g.sum(axis=axis, keepdims=True),),
+    saves=("out",),
     doc="x - logsumexp x;  dx = g - softmax(x) sum g",
 )
 SOFTMAX_CROSS_ENTROPY = Primitive(
@@ -71,6 +73,7 @@ SOFTMAX_CROSS_ENTROPY = Primitive(
         _cross_entropy_vjp,
         lambda xp, g, out, logits, target, reduction: None,
     ),
+    saves=(0, 1),
     doc="-sum I_y log softmax(z);  dz = (S - I_y) / m",
 )
 

@@ -69,6 +69,7 @@ SUM = Primitive(
             _unreduce(g, x, axis, keepdims), x.shape
         ),
     ),
+    saves=(),
     doc="sum over axis;  d/dx_i = 1",
 )
 MEAN = Primitive(
@@ -79,18 +80,21 @@ MEAN = Primitive(
             _unreduce(g, x, axis, keepdims) / _count(x, axis), x.shape
         ),
     ),
+    saves=(),
     doc="mean over axis;  d/dx_i = 1/n",
 )
 MAX = Primitive(
     "max",
     lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     vjps=(_share_among_extrema,),
+    saves=(0, "out"),
     doc="max over axis;  d/dx_i = [x_i = max] / (number of maxima)",
 )
 MIN = Primitive(
     "min",
     lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     vjps=(_share_among_extrema,),
+    saves=(0, "out"),
     doc="min over axis;  d/dx_i = [x_i = min] / (number of minima)",
 )
 LOGSUMEXP = Primitive(
@@ -101,6 +105,7 @@ LOGSUMEXP = Primitive(
             _unreduce(g, x, axis, keepdims) * xp.exp(x - _unreduce(out, x, axis, keepdims))
         ),
     ),
+    saves=(0, "out"),
     doc="log sum exp x over axis;  d/dx_i = softmax(x)_i",
 )
 

@@ -55,54 +55,63 @@ RESHAPE = Primitive(
     "reshape",
     np.reshape,
     vjps=(_reshape_back,),
+    saves=(),
     doc="same values, new shape;  the gradient is reshaped back",
 )
 EXPAND_DIMS = Primitive(
     "expand_dims",
     np.expand_dims,
     vjps=(_reshape_back,),
+    saves=(),
     doc="insert length-1 axes;  the gradient is reshaped back",
 )
 SQUEEZE = Primitive(
     "squeeze",
     np.squeeze,
     vjps=(_reshape_back,),
+    saves=(),
     doc="drop length-1 axes;  the gradient is reshaped back",
 )
 TRANSPOSE = Primitive(
     "transpose",
     np.transpose,
     vjps=(lambda xp, g, out, x, axes: xp.transpose(g, _inverse_axes(axes)),),
+    saves=(),
     doc="permute axes;  the gradient is permuted back by the inverse permutation",
 )
 BROADCAST_TO = Primitive(
     "broadcast_to",
     np.broadcast_to,
     vjps=(lambda xp, g, out, x, shape: g,),
+    saves=(),
     doc="broadcast;  the engine sums the gradient over the broadcast axes",
 )
 GETITEM = Primitive(
     "getitem",
     lambda x, index: x[index],
     vjps=(lambda xp, g, out, x, index: xp.scatter_add(g, index, x.shape),),
+    saves=(),
     doc="x[index];  the gradient is scatter-added into zeros (repeats accumulate)",
 )
 SCATTER_ADD = Primitive(
     "scatter_add",
     scatter_add_numpy,
     vjps=(lambda xp, g, out, x, index, shape: g[index],),
+    saves=(),
     doc="zeros(shape) with x added at index;  d/dx = gather the gradient at index",
 )
 CONCATENATE = Primitive(
     "concatenate",
     lambda *xs, axis: np.concatenate(xs, axis=axis),
     vjp=_split_along,
+    saves=(),
     doc="join along axis;  the gradient is split at the same bounds",
 )
 STACK = Primitive(
     "stack",
     lambda *xs, axis: np.stack(xs, axis=axis),
     vjp=_unstack,
+    saves=(),
     doc="join along a new axis;  input i gets the gradient's slice i",
 )
 
