@@ -1,0 +1,176 @@
+"""Every public differentiable function, from the OpInfo list, through the same checks.
+
+gradcheck in float64, second-order gradcheck through ``create_graph``, float32 in
+-> float32 out with float32 gradients, and gradients of broadcast inputs summed
+back to their shapes. The first tests guard the list itself: every registered
+primitive and every public differentiable function must appear in it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+import pytest
+from opinfo import CASE_IDS, CASES, OPINFOS, OpInfo, Sample
+
+import autograd as ag
+from autograd.graph import Node
+
+#: Public functions of ``autograd.ops`` that return non-differentiable results.
+NON_DIFFERENTIABLE = {
+    "sign",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+}
+
+
+def leaves(arrays: list[np.ndarray], dtype: type = np.float64) -> list[ag.Tensor]:
+    return [ag.Tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+
+
+def projection(shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+    """A fixed random cotangent: exercises every output element's VJP."""
+    return np.random.default_rng(7).standard_normal(shape).astype(dtype)
+
+
+def call(info: OpInfo, sample: Sample, tensors: list[ag.Tensor], dtype: type = np.float64):
+    kwargs = {
+        k: v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+        for k, v in sample.kwargs.items()
+    }
+    return info(*tensors, **kwargs)
+
+
+def backward_grads(info: OpInfo, sample: Sample, dtype: type = np.float64):
+    """``(output, [grad of each input])`` for the fixed projection of the output."""
+    tensors = leaves(info.inputs(sample), dtype)
+    out = call(info, sample, tensors, dtype)
+    out.backward(projection(out.shape, dtype))
+    return out, [t.grad for t in tensors]
+
+
+def primitives_in_graph(out: ag.Tensor) -> set[str]:
+    names, stack, seen = set(), [out.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if type(node) is not Node or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.add(node.prim.name)
+        stack.extend(node.parents)
+    return names
+
+
+@functools.cache
+def covered_primitives() -> frozenset[str]:
+    covered: set[str] = set()
+    for info, sample in CASES:
+        out = call(info, sample, leaves(info.inputs(sample)))
+        covered |= primitives_in_graph(out)
+    # gradients of some primitives are recorded as others (getitem's is scatter_add)
+    for info, sample in CASES:
+        tensors = leaves(info.inputs(sample))
+        out = call(info, sample, tensors)
+        grads = ag.gradients(out, tensors, projection(out.shape), create_graph=True)
+        for g in grads:
+            covered |= primitives_in_graph(g)
+    return frozenset(covered)
+
+
+def test_every_registered_primitive_is_reached_by_an_opinfo():
+    missing = sorted(set(ag.REGISTRY) - covered_primitives())
+    assert missing == [], f"primitives without an OpInfo in tests/autograd/opinfo.py: {missing}"
+
+
+def test_every_public_differentiable_function_has_an_opinfo():
+    public = {
+        name
+        for name in ag.__all__
+        if inspect.isfunction(getattr(ag, name))
+        and getattr(ag, name).__module__.startswith("autograd.ops.")
+    }
+    assert {"exp", "matmul", "softmax_cross_entropy", "stack"} <= public  # the scan works
+    funcs = {info.func for info in OPINFOS}
+    missing = sorted(n for n in public - NON_DIFFERENTIABLE if getattr(ag, n) not in funcs)
+    assert missing == [], f"public functions without an OpInfo: {missing}"
+
+
+def test_opinfo_names_are_unique_and_ops_without_axes_have_0d_samples():
+    names = [info.name for info in OPINFOS]
+    assert len(names) == len(set(names))
+    # ops that need an axis to act on (or a matrix) are the only ones without a 0-d sample
+    needs_ndim = {
+        "matmul",
+        "matmul_operator",
+        "swapaxes",
+        "concatenate",
+        "getitem",
+        "scatter_add",
+        "softmax",
+        "log_softmax",
+        "softmax_cross_entropy",
+    }
+    without_0d = {info.name for info in OPINFOS if not any(() in s.shapes for s in info.samples)}
+    assert without_0d <= needs_ndim
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES, ids=CASE_IDS)
+def test_gradcheck_float64(info: OpInfo, sample: Sample):
+    assert ag.gradcheck(
+        lambda *xs: info(*xs, **sample.kwargs), info.inputs(sample), **info.gradcheck_kwargs
+    )
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES, ids=CASE_IDS)
+def test_gradgradcheck_float64(info: OpInfo, sample: Sample):
+    assert ag.gradgradcheck(
+        lambda *xs: info(*xs, **sample.kwargs), info.inputs(sample), **info.gradcheck_kwargs
+    )
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES, ids=CASE_IDS)
+def test_float32_in_float32_out_and_float32_grads(info: OpInfo, sample: Sample):
+    out64, grads64 = backward_grads(info, sample, np.float64)
+    out32, grads32 = backward_grads(info, sample, np.float32)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.numpy(), out64.numpy(), rtol=1e-4, atol=1e-5)
+    for g32, g64 in zip(grads32, grads64):
+        assert g32 is not None and g32.dtype == np.float32
+        np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=1e-4, atol=1e-5)
+
+
+BROADCAST_CASES = [
+    (info, sample) for info, sample in CASES if info.broadcasts and len(set(sample.shapes)) > 1
+]
+
+
+def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum over the leading axes broadcasting added and the length-1 axes it stretched."""
+    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+    return grad.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("info", "sample"),
+    BROADCAST_CASES,
+    ids=[f"{i.name}-{s.id}" for i, s in BROADCAST_CASES],
+)
+def test_broadcast_input_gets_gradient_summed_to_its_shape(info: OpInfo, sample: Sample):
+    arrays = info.inputs(sample)
+    out, grads = backward_grads(info, sample)
+    expanded = leaves([np.broadcast_to(a, out.shape).copy() for a in arrays])
+    out_expanded = call(info, sample, expanded)
+    np.testing.assert_array_equal(out_expanded.numpy(), out.numpy())
+    out_expanded.backward(projection(out.shape))
+    for a, g, e in zip(arrays, grads, expanded):
+        assert g.shape == a.shape
+        np.testing.assert_allclose(g.numpy(), sum_to(e.grad.numpy(), a.shape), rtol=1e-12)
