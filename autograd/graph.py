@@ -21,6 +21,7 @@ differentiable ops, so the gradient is itself a graph (higher-order derivatives)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -170,13 +171,11 @@ def run_backward(
     (None where none arrived) is returned, as ``torch.autograd.grad`` does.
     ``on_step(node, grad_out, input_grads)`` is called after each VJP.
     """
-    from .ops.namespaces import NUMPY_NS, TENSOR_NS
-
     if create_graph:
-        xp = TENSOR_NS
+        xp = _namespaces().TENSOR_NS
         grad = grad if isinstance(grad, Tensor) else Tensor(grad)
     else:
-        xp = NUMPY_NS
+        xp = _namespaces().NUMPY_NS
         grad = grad.data if isinstance(grad, Tensor) else grad
     sink = _LeafSink(targets, create_graph, grad)
     node = root._node
@@ -234,6 +233,14 @@ def run_backward(
             if not retain_graph:
                 node.free()
     return sink.results
+
+
+@functools.cache
+def _namespaces() -> Any:
+    """The ``xp`` namespaces (imported on first use: they import the ops, which import us)."""
+    from .ops import namespaces
+
+    return namespaces
 
 
 def _graph_inputs(node: Node) -> tuple[tuple[Any, ...], Tensor]:

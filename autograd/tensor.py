@@ -288,28 +288,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
+        return _apply(_ew.ADD, (self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(other, self)
+        return _apply(_ew.ADD, (other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.subtract(self, other)
+        return _apply(_ew.SUBTRACT, (self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.subtract(other, self)
+        return _apply(_ew.SUBTRACT, (other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.multiply(self, other)
+        return _apply(_ew.MULTIPLY, (self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.multiply(other, self)
+        return _apply(_ew.MULTIPLY, (other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.divide(self, other)
+        return _apply(_ew.DIVIDE, (self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.divide(other, self)
+        return _apply(_ew.DIVIDE, (other, self))
 
     def __pow__(self, other: Any) -> Tensor:
         return _ops.pow(self, other)
@@ -318,13 +318,13 @@ class Tensor:
         return _ops.pow(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
+        return _apply(_linalg.MATMUL, (self, other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(other, self)
+        return _apply(_linalg.MATMUL, (other, self))
 
     def __neg__(self) -> Tensor:
-        return _ops.negative(self)
+        return _apply(_ew.NEGATIVE, (self,))
 
     def __pos__(self) -> Tensor:
         return self
@@ -537,4 +537,8 @@ def _grad_shape_message(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     return f"backward: grad has shape {got} but the output has shape {want}; they must match"
 
 
-from . import ops as _ops  # noqa: E402  (operators call the primitives defined there)
+# Operators call the primitives defined in ops (imported last: ops imports Tensor).
+from . import ops as _ops  # noqa: E402
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .primitive import apply as _apply  # noqa: E402

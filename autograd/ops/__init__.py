@@ -34,7 +34,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import matmul
+from .linalg import linear, matmul
 from .neural import log_softmax, softmax, softmax_cross_entropy
 from .reduce import logsumexp, max, mean, min, sum
 from .shape import (
@@ -68,6 +68,7 @@ __all__ = [
     "greater",
     "greater_equal",
     "leaky_relu",
+    "linear",
     "less",
     "less_equal",
     "log",

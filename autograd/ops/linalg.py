@@ -39,3 +39,42 @@ MATMUL = Primitive(
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product ``a @ b`` with ``np.matmul``'s rules for 1-d and batched operands."""
     return apply(MATMUL, (a, b))
+
+
+def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
+    out = x @ w
+    if b is not None:
+        out += b  # in place: the product is a fresh array
+    return out
+
+
+def _linear_grad_w(xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> Any:
+    if x.ndim == 1:
+        return xp.expand_dims(x, -1) * g
+    return x.reshape(-1, x.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+
+
+LINEAR = Primitive(
+    "linear",
+    _linear,
+    vjps=(
+        lambda xp, g, out, x, w, b=None: g @ w.T,
+        _linear_grad_w,
+        lambda xp, g, out, x, w, b=None: g,
+    ),
+    saves=(0, 1),
+    doc="x @ W + b (fused);  dx = G Wᵀ, dW = xᵀ G, db = sum of G over the batch",
+)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """The affine map ``x @ weight + bias`` as one fused op (``weight``: ``(in, out)``).
+
+    One graph node instead of two, and no intermediate ``x @ weight`` kept for backward.
+    """
+    w_shape = np.shape(weight.data if isinstance(weight, Tensor) else weight)
+    if len(w_shape) != 2:
+        raise ValueError(f"linear: weight must be 2-d (in_features, out_features), got {w_shape}")
+    if bias is None:
+        return apply(LINEAR, (x, weight))
+    return apply(LINEAR, (x, weight, bias))

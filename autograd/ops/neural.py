@@ -17,13 +17,15 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    x = np.asarray(x)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    x = np.asarray(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _one_hot(target: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
@@ -37,10 +39,10 @@ def _cross_entropy(logits: np.ndarray, target: np.ndarray, reduction: str) -> np
     if target.dtype.kind in "iu":
         losses = -log_probs[np.arange(len(target)), target]
     else:
-        losses = -np.sum(target * log_probs, axis=-1)
+        losses = -(target * log_probs).sum(axis=-1)
     if reduction == "none":
         return losses
-    total = np.sum(losses)
+    total = losses.sum()
     return total / len(losses) if reduction == "mean" else total
 
 
