@@ -21,6 +21,7 @@ from .tensor import Tensor, result_tensor
 
 VJP = Callable[..., Any]
 
+_SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 _SMALL_BYTES = 1024  # arrays this small are kept: a stand-in would not save memory
 
 #: Every primitive by name: the list the test suite and docs iterate over.
@@ -89,7 +90,7 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
                 parents.append(node)
                 needs_grad = True
         else:
-            datas.append(arg)
+            datas.append(np.asarray(arg) if type(arg) in _SEQUENCES else arg)
             parents.append(None)
     try:
         out = prim.forward(*datas, **params) if params else prim.forward(*datas)

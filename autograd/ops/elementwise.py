@@ -2,6 +2,8 @@
 
 Rule signature: ``vjp(xp, g, out, *inputs, **params)``. Binary ops may return a
 gradient of the broadcast shape; the engine sums it back to each input's shape.
+Arithmetic forwards use Python's operators, which numpy implements for arrays and
+which are ~10x faster than ufunc calls on numpy scalars (the 0-d case).
 Subgradients at kinks follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``,
 ``maximum``/``minimum`` split the gradient equally at ties, ``clip`` passes it at
 the bounds, ``d(a**b)/da = 0`` where ``b == 0`` and ``d(a**b)/db = 0`` where
@@ -10,6 +12,7 @@ the bounds, ``d(a**b)/da = 0`` where ``b == 0`` and ``d(a**b)/db = 0`` where
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -45,7 +48,7 @@ def _clip_pass(xp: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 ADD = Primitive(
     "add",
-    np.add,
+    operator.add,
     vjps=(
         lambda xp, g, out, a, b: g,
         lambda xp, g, out, a, b: g,
@@ -55,7 +58,7 @@ ADD = Primitive(
 )
 SUBTRACT = Primitive(
     "subtract",
-    np.subtract,
+    operator.sub,
     vjps=(
         lambda xp, g, out, a, b: g,
         lambda xp, g, out, a, b: -g,
@@ -65,7 +68,7 @@ SUBTRACT = Primitive(
 )
 MULTIPLY = Primitive(
     "multiply",
-    np.multiply,
+    operator.mul,
     vjps=(
         lambda xp, g, out, a, b: g * b,
         lambda xp, g, out, a, b: g * a,
@@ -75,7 +78,7 @@ MULTIPLY = Primitive(
 )
 DIVIDE = Primitive(
     "divide",
-    np.true_divide,
+    operator.truediv,
     vjps=(
         lambda xp, g, out, a, b: g / b,
         lambda xp, g, out, a, b: -g * out / b,
@@ -84,11 +87,11 @@ DIVIDE = Primitive(
     doc="a / b;  d/da = 1/b, d/db = -a/b^2 = -out/b",
 )
 NEGATIVE = Primitive(
-    "negative", np.negative, vjps=(lambda xp, g, out, x: -g,), saves=(), doc="-x;  d/dx = -1"
+    "negative", operator.neg, vjps=(lambda xp, g, out, x: -g,), saves=(), doc="-x;  d/dx = -1"
 )
 POW = Primitive(
     "pow",
-    np.power,
+    operator.pow,
     vjps=(
         lambda xp, g, out, a, b: g * xp.where(b == 0, 0, b * a ** (b - 1)),
         lambda xp, g, out, a, b: g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a)),
