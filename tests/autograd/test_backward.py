@@ -1,0 +1,351 @@
+"""The backward pass: accumulation, retain_graph, errors, diamonds, deep chains,
+detach/requires_grad_, grad mode (context manager, decorator, per thread) and
+anomaly detection."""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd.graph import run_backward
+
+# ------------------------------------------------------------------ accumulation
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = ag.tensor([1.0, -2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0 + 3.0, -4.0 + 3.0])
+    x.grad = None
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0])
+
+
+def test_each_leaf_owns_its_grad_array():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([1.0, 2.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.numpy()[0] = 100.0
+    assert b.grad.numpy()[0] == 1.0
+    c = ag.tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    (c + 0).backward(seed)  # add's VJP passes the seed through unchanged
+    seed[0] = 5.0
+    assert c.grad.tolist() == [1.0, 1.0]
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = ag.tensor(3.0, requires_grad=True)
+    y = x * x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == 2 * 27.0
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = ag.exp(x) * x
+    y.backward()
+    with pytest.raises(RuntimeError, match="Specify retain_graph=True"):
+        y.backward()
+    z = y * 2  # a new graph built on the freed one also cannot go through it
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        z.backward()
+
+
+def test_backward_with_explicit_grad_and_its_errors():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        y.backward(np.ones(2), retain_graph=True)
+    y.backward(ag.tensor([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, -6.0])
+
+
+def test_one_element_non_scalar_backward_needs_no_grad():
+    x = ag.tensor([[2.0]], requires_grad=True)
+    (x * x).backward()
+    assert x.grad.shape == (1, 1) and x.grad.item() == 4.0
+
+
+def test_backward_on_tensor_not_requiring_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ag.tensor(1.0).backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (ag.tensor([1.0]) * 2).sum().backward()
+
+
+def test_backward_on_leaf_seeds_its_grad():
+    x = ag.tensor(5.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_only_leaves_that_require_grad_get_grad():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    y = a * b
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), 2 * a.numpy() * b.numpy() ** 2)
+    assert b.grad is None and y.grad is None
+
+
+# ------------------------------------------------------------------ graph shapes
+
+
+def test_diamond_reused_non_leaf():
+    x = ag.tensor([0.5, -1.0], requires_grad=True)
+    y = ag.sin(x)  # used by 50 consumers
+    total = y * 0
+    for k in range(1, 51):
+        total = total + k * y
+    z = total.sum() + (y * y).sum()
+    z.backward()
+    expected = (sum(range(1, 51)) + 2 * np.sin(x.numpy())) * np.cos(x.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-14)
+
+
+def test_each_node_runs_its_vjp_once():
+    x = ag.tensor(1.5, requires_grad=True)
+    a = x * x
+    b = a * a  # a feeds b twice
+    c = a + b
+    d = c * a  # and d
+    runs: list[str] = []
+    run_backward(d, np.ones(()), on_step=lambda node, g, grads: runs.append(node.prim.name))
+    assert sorted(runs) == sorted(["multiply", "add", "multiply", "multiply"])
+    # d = (a + a^2) a = a^2 + a^3, a = x^2: dd/dx = (2a + 3a^2) 2x
+    a_val = 1.5**2
+    assert x.grad.item() == pytest.approx((2 * a_val + 3 * a_val**2) * 2 * 1.5, rel=1e-14)
+
+
+def test_gradient_of_unused_input_is_none_and_constant_branches_are_skipped():
+    x = ag.tensor(2.0, requires_grad=True)
+    unused = ag.tensor(1.0, requires_grad=True)
+    frozen = ag.tensor(4.0, requires_grad=True)
+    y = x * frozen.detach()
+    y.backward()
+    assert x.grad.item() == 4.0 and unused.grad is None and frozen.grad is None
+
+
+DEPTH = 1_000_000
+
+
+def test_million_op_scalar_chain_backward_has_no_recursion_error():
+    x = ag.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(DEPTH):
+        y = y + 1e-6
+    y.backward()
+    assert y.item() == pytest.approx(0.5 + DEPTH * 1e-6, rel=1e-9)
+    assert x.grad.item() == 1.0
+    del y  # freeing a million-node graph must not recurse either
+
+
+def test_deep_chain_of_varied_ops_with_create_graph():
+    x = ag.tensor(0.3, requires_grad=True)
+    y = x
+    for _ in range(2_000):
+        y = ag.sin(y) * 1.0001
+    (g,) = ag.gradients(y, [x], create_graph=True)
+    (gg,) = ag.gradients(g, [x])
+    # reference by forward-mode recursion: y' and y'' of the composed map
+    v, d1, d2 = 0.3, 1.0, 0.0
+    for _ in range(2_000):
+        c, s = np.cos(v), np.sin(v)
+        v, d1, d2 = 1.0001 * s, 1.0001 * c * d1, 1.0001 * (c * d2 - s * d1 * d1)
+    assert g.item() == pytest.approx(d1, rel=1e-10)
+    assert gg.item() == pytest.approx(d2, rel=1e-10)
+
+
+# ------------------------------------------------------------------ detach, requires_grad_
+
+
+def test_detach_shares_data_and_cuts_the_graph():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf and d.grad_fn is None
+    assert np.shares_memory(d.numpy(), y.numpy())
+    (y * d).sum().backward()  # d is a constant: dy/dx * d only
+    np.testing.assert_array_equal(x.grad.numpy(), 3 * d.numpy())
+
+
+def test_requires_grad_flag():
+    x = ag.tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad = False
+    assert not x.requires_grad
+    assert not (x * 2).requires_grad
+    x.requires_grad = True
+    y = x * 2
+    assert y.requires_grad_(True) is y
+    with pytest.raises(RuntimeError, match="leaf variables.*detach"):
+        y.requires_grad_(False)
+
+
+# ------------------------------------------------------------------ grad mode
+
+
+def test_no_grad_context_records_nothing_and_restores():
+    x = ag.tensor([1.0], requires_grad=True)
+    assert ag.is_grad_enabled()
+    with ag.no_grad():
+        assert not ag.is_grad_enabled()
+        y = x * 2
+        with ag.enable_grad():
+            assert ag.is_grad_enabled()
+            z = x * 2
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad and z.grad_fn is not None
+
+
+def test_grad_mode_restored_after_exception():
+    with pytest.raises(KeyError), ag.no_grad():
+        raise KeyError("boom")
+    assert ag.is_grad_enabled()
+
+
+def test_no_grad_and_enable_grad_as_decorators():
+    x = ag.tensor([1.0], requires_grad=True)
+
+    @ag.no_grad()
+    def frozen(t):
+        return t * 2, ag.is_grad_enabled()
+
+    @ag.enable_grad()
+    def recording(t):
+        return t * 2
+
+    y, enabled = frozen(x)
+    assert not enabled and not y.requires_grad
+    assert frozen.__name__ == "frozen"
+    with ag.no_grad():
+        assert recording(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_set_grad_enabled():
+    x = ag.tensor(1.0, requires_grad=True)
+    with ag.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    with ag.no_grad(), ag.set_grad_enabled(True):
+        assert (x * 2).requires_grad
+
+    @ag.set_grad_enabled(False)
+    def f():
+        return ag.is_grad_enabled()
+
+    assert f() is False and ag.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    x = ag.tensor([1.0], requires_grad=True)
+    inside, done = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def worker():
+        with ag.no_grad():
+            inside.set()
+            done.wait(5)
+            seen["worker"] = (x * 2).requires_grad
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert inside.wait(5)
+    seen["main"] = (x * 2).requires_grad  # while the worker sits in no_grad
+    done.set()
+    thread.join(5)
+    assert seen == {"main": True, "worker": False}
+
+
+def test_new_thread_starts_with_grad_enabled():
+    results = []
+    with ag.no_grad():
+        thread = threading.Thread(target=lambda: results.append(ag.is_grad_enabled()))
+        thread.start()
+        thread.join(5)
+    assert results == [True]
+
+
+# ------------------------------------------------------------------ anomaly detection
+
+
+def test_anomaly_names_op_whose_forward_made_nan():
+    x = ag.tensor([1.0, -1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with ag.detect_anomaly(), pytest.raises(FloatingPointError, match="'log' \\(forward\\)"):
+            ag.log(x)
+        y = ag.log(x)  # outside anomaly mode: NaN passes silently, as in numpy
+    assert np.isnan(y.numpy()[1])
+
+
+def test_anomaly_names_op_whose_backward_made_inf():
+    x = ag.tensor([0.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with ag.detect_anomaly():
+            y = ag.sqrt(x).sum()  # the forward is finite
+            with pytest.raises(FloatingPointError, match="sqrtBackward"):
+                y.backward()
+        ag.sqrt(x).sum().backward()
+    assert x.grad.numpy()[0] == np.inf and x.grad.numpy()[1] == 0.25
+
+
+def test_anomaly_mode_nests_and_restores():
+    from autograd.mode import state
+
+    assert not state.anomaly
+    with ag.detect_anomaly():
+        with ag.detect_anomaly():
+            assert state.anomaly
+        assert state.anomaly
+        x = ag.tensor([1.0, 2.0], requires_grad=True)
+        (ag.log(x) * x).sum().backward()  # finite: no error
+    assert not state.anomaly
+    np.testing.assert_allclose(x.grad.numpy(), np.log([1.0, 2.0]) + 1)
+
+
+# ------------------------------------------------------------------ shape errors
+
+
+BINARY_OPS = [ag.add, ag.subtract, ag.multiply, ag.divide, ag.pow, ag.maximum, ag.minimum]
+
+
+@pytest.mark.parametrize("op", BINARY_OPS, ids=lambda f: f.__name__)
+def test_binary_shape_mismatch_names_op_and_both_shapes(op):
+    a = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    b = ag.tensor(np.ones(4))
+    with pytest.raises(ValueError, match=rf"{op.__name__}.*\(2, 3\).*\(4,\)"):
+        op(a, b)
+
+
+def test_operator_shape_mismatch_names_op():
+    with pytest.raises(ValueError, match=r"multiply.*\(2,\).*\(3,\)"):
+        ag.tensor([1.0, 2.0]) * np.ones(3)
+
+
+@pytest.mark.parametrize(("sa", "sb"), [((2, 3), (4,)), ((2, 3), (2, 3)), ((3,), (4, 2))])
+def test_matmul_shape_mismatch_names_op_and_both_shapes(sa, sb):
+    with pytest.raises(ValueError, match=rf"matmul.*{re.escape(str(sa))}.*{re.escape(str(sb))}"):
+        ag.tensor(np.ones(sa)) @ ag.tensor(np.ones(sb))
+
+
+def test_where_and_concatenate_shape_errors_name_the_op():
+    with pytest.raises(ValueError, match=r"where.*\(2,\).*\(3,\)"):
+        ag.where(np.array([True, False]), ag.tensor(np.ones(2)), ag.tensor(np.ones(3)))
+    with pytest.raises(ValueError, match=r"concatenate.*\(2, 3\).*\(2, 2\)"):
+        ag.concatenate([ag.tensor(np.ones((2, 3))), ag.tensor(np.ones((2, 2)))], axis=0)
+    with pytest.raises(ValueError, match="reshape"):
+        ag.tensor(np.ones(6)).reshape(4, 2)
