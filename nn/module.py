@@ -1,0 +1,351 @@
+"""``Parameter``, ``Module`` and ``Sequential``: the containers every layer is built on.
+
+A :class:`Module` registers the :class:`Parameter` objects and sub-modules assigned
+to its attributes, in assignment order, exactly as ``torch.nn.Module`` does, so
+``named_parameters()`` yields paths such as ``layers.0.weight``. Calling a module
+runs ``forward`` with the module pushed onto the engine's per-thread scope
+(``autograd.mode.state.scope``): every graph node recorded inside remembers which
+modules it was created in, which is how graph pictures group nodes by layer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import autograd as ag
+from autograd.mode import state
+
+# Bumped whenever any module registers a parameter or sub-module; a root module
+# re-labels its parameters (``p.name = path``) only when this changed since it last did.
+_structure_generation = 0
+
+
+class Parameter(ag.Tensor):
+    """A leaf :class:`~autograd.Tensor` with ``requires_grad=True`` that modules register.
+
+    Assigning a Parameter to an attribute of a :class:`Module` adds it to the
+    module's ``parameters()``. ``data`` is used without copying, like ``np.asarray``;
+    it must be floating point.
+    """
+
+    __slots__ = ("_auto_name",)
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data, requires_grad=requires_grad)
+        self._auto_name: str | None = None  # the last name a module gave it
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped (PyTorch's ``_IncompatibleKeys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: assign parts in ``__init__``, define ``forward``.
+
+    ``self.w = Parameter(...)`` and ``self.fc = Linear(...)`` register the parameter
+    and the sub-module under their attribute names. Call ``super().__init__()``
+    first. ``module(x)`` runs ``forward(x)``.
+    """
+
+    training: bool
+    _name: str | None
+
+    def __init__(self) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "_parameters", OrderedDict())
+        setattr_(self, "_modules", OrderedDict())
+        setattr_(self, "training", True)
+        setattr_(self, "_name", None)  # attribute name under the parent (None for a root)
+        setattr_(self, "_named_generation", -1)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            self._registry("parameter", name)[name] = value
+            self.__dict__.get("_modules", {}).pop(name, None)
+            _bump_generation()
+        elif isinstance(value, Module):
+            self._registry("sub-module", name)[name] = value
+            params.pop(name, None)
+            object.__setattr__(value, "_name", name)
+            _bump_generation()
+        elif params is not None and (name in params or name in self._modules):
+            kind, registry = (
+                ("parameter", params) if name in params else ("sub-module", self._modules)
+            )
+            if value is not None:
+                expected = "nn.Parameter" if kind == "parameter" else "nn.Module"
+                raise TypeError(
+                    f"cannot assign {type(value).__name__!r} as {kind} {name!r} of "
+                    f"{type(self).__name__} ({expected} or None expected)"
+                )
+            del registry[name]
+            _bump_generation()
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self.__dict__.get("_parameters", {}), self.__dict__.get("_modules", {})):
+            if registry.pop(name, None) is not None:
+                _bump_generation()
+        object.__delattr__(self, name)
+
+    def _registry(self, kind: str, name: str) -> OrderedDict:
+        key = "_parameters" if kind == "parameter" else "_modules"
+        registry = self.__dict__.get(key)
+        if registry is None:
+            raise AttributeError(
+                f"cannot assign {kind} {name!r} before Module.__init__() call: call "
+                f"super().__init__() first in {type(self).__name__}.__init__"
+            )
+        if "." in name or not name:
+            raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+        return registry
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` under ``name`` (same as ``setattr(self, name, param)``)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: {name!r} must be an nn.Parameter or None, "
+                f"got {type(param).__name__}"
+            )
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as a child under ``name`` (same as ``setattr``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}"
+            )
+        setattr(self, str(name), module)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of this module (override in subclasses)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward(): define forward(self, ...) in the subclass"
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` inside this module's scope (recorded on every graph node)."""
+        prev = state.scope
+        if prev is None and self._name is None and self._named_generation != _structure_generation:
+            self._assign_parameter_names()
+        state.scope = (self,) if prev is None else prev + (self,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            state.scope = prev
+
+    def _assign_parameter_names(self) -> None:
+        """Label parameters with their path (``p.name``) unless the user named them."""
+        for path, param in self.named_parameters():
+            if param._name is None or param._name == param._auto_name:
+                param.name = path
+                param._auto_name = path
+        object.__setattr__(self, "_named_generation", _structure_generation)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """``(path, module)`` for this module and every descendant, pre-order, each once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            children = list(module._modules.items())
+            for name, child in reversed(children):
+                stack.append((f"{path}.{name}" if path else name, child))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant (pre-order, each once)."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for the direct sub-modules, in registration order."""
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules, in registration order."""
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(path, parameter)`` for every parameter, e.g. ``("layers.0.weight", W)``.
+
+        A parameter shared by several modules is yielded once, under its first path.
+        """
+        seen: set[int] = set()
+        for path, module in self.named_modules(prefix):
+            for name, param in module._parameters.items():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    yield (f"{path}.{name}" if path else name), param
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Every parameter of this module and its descendants, each once."""
+        for _, param in self.named_parameters():
+            yield param
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters (shared parameters counted once)."""
+        return sum(p.size for p in self.parameters())
+
+    # ------------------------------------------------------------------ modes
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient (``.grad = None``, or zeros if not ``set_to_none``)."""
+        for param in self.parameters():
+            param.grad = None if set_to_none else np.zeros_like(param.data)
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (affects e.g. Dropout) here and in all descendants; return self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode, ``train(False)``; return self."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """An ordered dict ``path -> copy of the parameter's values`` (ndarrays)."""
+        return OrderedDict(
+            (name, np.array(param.data, copy=True)) for name, param in self.named_parameters()
+        )
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy values from ``state_dict`` into the parameters, in place.
+
+        Everything is validated before any parameter changes, so a failed load
+        leaves the module as it was. Raises ``KeyError`` naming missing or unexpected
+        keys (when ``strict``), ``ValueError`` naming the key and both shapes on a
+        shape mismatch, or both dtypes when a value is not floating point (float
+        values of another precision are cast). Returns the skipped keys, as PyTorch.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping name -> array, "
+                f"got {type(state_dict).__name__}"
+            )
+        own = OrderedDict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"Error(s) in loading state_dict for {type(self).__name__}: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        updates = [
+            (param, _checked_value(key, state_dict[key], param))
+            for key, param in own.items()
+            if key in state_dict
+        ]
+        with ag.no_grad():
+            for param, value in updates:
+                param.copy_(value)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr`` (override to describe it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [
+            f"({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+def _bump_generation() -> None:
+    global _structure_generation
+    _structure_generation += 1
+
+
+def _checked_value(key: str, value: Any, param: Parameter) -> np.ndarray:
+    """``value`` as an array of ``param``'s shape and dtype, or a clear error."""
+    array = np.asarray(value.data if isinstance(value, ag.Tensor) else value)
+    if array.shape != param.shape:
+        raise ValueError(
+            f"load_state_dict: size mismatch for {key!r}: copying a value of shape "
+            f"{array.shape}, the parameter in the current model has shape {param.shape}"
+        )
+    if array.dtype != param.dtype:
+        if array.dtype.kind != "f":
+            raise ValueError(
+                f"load_state_dict: dtype mismatch for {key!r}: got {array.dtype}, the "
+                f"parameter is {param.dtype}; only floating-point values can be loaded"
+            )
+        array = array.astype(param.dtype)
+    return array
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(m0, m1, ...)(x) = ... m1(m0(x))``.
+
+    Children are named ``"0"``, ``"1"``, ...; a single ``OrderedDict`` argument names
+    them instead. Indexable (an int gives a module, a slice a new Sequential),
+    iterable, and has ``len``.
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            items: Iterable[tuple[str, Any]] = modules[0].items()
+        else:
+            items = ((str(i), m) for i, m in enumerate(modules))
+        for name, module in items:
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential: item {name!r} is a {type(module).__name__}, not an nn.Module"
+                )
+            self.add_module(name, module)
+
+    def forward(self, x: Any) -> Any:
+        """Apply every child in order."""
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position); return self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        modules = list(self._modules.values())
+        try:
+            return modules[index]
+        except (IndexError, TypeError):
+            raise IndexError(
+                f"Sequential index {index!r} is out of range for {len(modules)} modules"
+            ) from None

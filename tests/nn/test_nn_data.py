@@ -1,0 +1,227 @@
+"""DataLoader, the synthetic datasets, the shipped digits and the MNIST IDX reader."""
+
+# ruff: noqa: N803, N806 - the notes' matrix names (X, W1, dW1) are kept
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from nn import data
+
+
+# ---------------------------------------------------------------------- DataLoader
+def test_loader_batches_in_order_with_a_smaller_last_batch():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    loader = data.DataLoader(X, y, batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 and len(batches) == 3
+    assert all(isinstance(xb, ag.Tensor) and isinstance(yb, ag.Tensor) for xb, yb in batches)
+    assert [yb.tolist() for _, yb in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    np.testing.assert_array_equal(batches[2][0].numpy(), X[8:])
+
+
+def test_loader_drop_last_and_no_labels():
+    loader = data.DataLoader(np.zeros((10, 3)), batch_size=4, drop_last=True)
+    batches = list(loader)
+    assert len(loader) == 2 and [xb.shape for xb, _ in batches] == [(4, 3), (4, 3)]
+    assert all(yb is None for _, yb in batches)
+    assert len(data.DataLoader(np.zeros((8, 1)), batch_size=4, drop_last=True)) == 2
+
+
+def test_loader_shuffles_reproducibly_and_reshuffles_each_epoch():
+    X, y = np.arange(12.0)[:, None], np.arange(12)
+
+    def epochs(seed, n=2):
+        loader = data.DataLoader(X, y, batch_size=5, shuffle=True, rng=seed)
+        return [np.concatenate([yb.numpy() for _, yb in loader]) for _ in range(n)]
+
+    first, second = epochs(0)
+    assert sorted(first) == list(range(12)) and sorted(second) == list(range(12))
+    assert not np.array_equal(first, second) and not np.array_equal(first, np.arange(12))
+    np.testing.assert_array_equal(epochs(0)[0], first)
+    loader = data.DataLoader(X, y, batch_size=5, shuffle=True, rng=1)
+    for xb, yb in loader:  # rows stay paired with their labels
+        np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy())
+
+
+def test_loader_validation():
+    with pytest.raises(ValueError, match="X has 3 examples but y has 2"):
+        data.DataLoader(np.zeros((3, 1)), np.zeros(2))
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        data.DataLoader(np.zeros((3, 1)), batch_size=0)
+
+
+# ---------------------------------------------------------------------- synthetic data
+@pytest.mark.parametrize(
+    "make, n, classes",
+    [
+        (lambda rng: data.make_xor(rng=rng), 200, 2),
+        (lambda rng: data.make_circles(rng=rng), 200, 2),
+        (lambda rng: data.make_spiral(rng=rng), 300, 3),
+        (lambda rng: data.make_spiral(301, k=4, rng=rng), 301, 4),
+    ],
+)
+def test_datasets_types_sizes_balance_and_seeds(make, n, classes):
+    X, y = make(0)
+    assert X.shape == (n, 2) and X.dtype == np.float64 and y.dtype == np.int64
+    counts = np.bincount(y)
+    assert len(counts) == classes and counts.max() - counts.min() <= 1
+    X2, y2 = make(0)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(make(1)[0], X)
+    assert y[: n // 2].std() > 0  # shuffled, not sorted by class
+
+
+def test_xor_labels_follow_the_quadrant():
+    X, y = data.make_xor(400, noise=0.1, rng=0)
+    np.testing.assert_array_equal(y, (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(int))
+
+
+def test_circles_radii_and_spiral_geometry():
+    X, y = data.make_circles(100, noise=0.0, factor=0.3, rng=0)
+    radii = np.hypot(X[:, 0], X[:, 1])
+    np.testing.assert_allclose(radii[y == 0], 1.0)
+    np.testing.assert_allclose(radii[y == 1], 0.3)
+    X, y = data.make_spiral(90, k=3, noise=0.0, rng=0)
+    r = np.hypot(X[:, 0], X[:, 1])
+    angle = np.arctan2(X[:, 0], X[:, 1])  # x = r (sin t, cos t)
+    expected = np.angle(np.exp(1j * (2 * np.pi * y / 3 + 4 * r)))
+    np.testing.assert_allclose(np.exp(1j * angle[r > 0]), np.exp(1j * expected[r > 0]))
+    assert r.max() == pytest.approx(1.0)
+
+
+def test_dataset_argument_errors():
+    with pytest.raises(ValueError, match=r"factor must be in \(0, 1\)"):
+        data.make_circles(factor=1.5)
+    with pytest.raises(ValueError, match="k .* must be an int >= 2"):
+        data.make_spiral(k=1)
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
+        data.make_xor(0)
+
+
+# ---------------------------------------------------------------------- digits
+def test_load_digits_offline():
+    X, y = data.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0 and X.max() == 16 and np.all(X == np.round(X))
+    np.testing.assert_array_equal(
+        np.bincount(y), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    )
+    # the first image is a zero: a ring of ink with an empty centre
+    first = X[0].reshape(8, 8)
+    assert y[0] == 0 and first[3:5, 3:5].sum() == 0 and first[3:5, 1].min() > 0
+    X[0, 0] = 99  # callers get their own copy
+    assert data.load_digits()[0][0, 0] == 0
+
+
+# ---------------------------------------------------------------------- MNIST / IDX
+def idx_images(images):
+    n, rows, cols = images.shape
+    return struct.pack(">IIII", 2051, n, rows, cols) + images.astype(np.uint8).tobytes()
+
+
+def idx_labels(labels):
+    return struct.pack(">II", 2049, len(labels)) + np.asarray(labels, np.uint8).tobytes()
+
+
+def write(folder, name, payload, gz=False):
+    path = folder / (name + (".gz" if gz else ""))
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    return path
+
+
+def sample(n=3):
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (n, 28, 28)), rng.integers(0, 10, n)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("kind, prefix", [("train", "train"), ("test", "t10k")])
+def test_load_mnist_reads_idx_files(tmp_path, gz, kind, prefix):
+    images, labels = sample()
+    write(tmp_path, f"{prefix}-images-idx3-ubyte", idx_images(images), gz)
+    write(tmp_path, f"{prefix}-labels-idx1-ubyte", idx_labels(labels), gz)
+    X, y = data.load_mnist(tmp_path, kind=kind)
+    assert X.shape == (3, 784) and X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_allclose(X, images.reshape(3, 784) / 255, rtol=1e-6)
+    assert X.min() >= 0 and X.max() <= 1
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_load_mnist_accepts_dotted_names(tmp_path):
+    images, labels = sample(2)
+    write(tmp_path, "train-images.idx3-ubyte", idx_images(images))
+    write(tmp_path, "train-labels.idx1-ubyte", idx_labels(labels))
+    assert data.load_mnist(str(tmp_path))[0].shape == (2, 784)
+
+
+def test_missing_folder_and_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="folder '.*nowhere' does not exist"):
+        data.load_mnist(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="no images file.*train-images-idx3-ubyte.gz"):
+        data.load_mnist(tmp_path)
+    images, _ = sample()
+    write(tmp_path, "t10k-images-idx3-ubyte", idx_images(images))
+    with pytest.raises(FileNotFoundError, match="no labels file.*t10k-labels-idx1-ubyte"):
+        data.load_mnist(tmp_path, kind="test")
+    with pytest.raises(ValueError, match="kind must be 'train' or 'test'"):
+        data.load_mnist(tmp_path, kind="val")
+
+
+def good_folder(tmp_path, gz=False):
+    images, labels = sample()
+    write(tmp_path, "train-images-idx3-ubyte", idx_images(images), gz)
+    write(tmp_path, "train-labels-idx1-ubyte", idx_labels(labels), gz)
+    return tmp_path
+
+
+def test_truncated_file_names_file_and_byte_counts(tmp_path):
+    good_folder(tmp_path)
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+    expected = 16 + 3 * 784
+    match = rf"train-images-idx3-ubyte' is truncated.*needs {expected} bytes.*has {expected - 100}"
+    with pytest.raises(ValueError, match=match):
+        data.load_mnist(tmp_path)
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(ValueError, match="truncated: expected a 16-byte header, got 3 bytes"):
+        data.load_mnist(tmp_path)
+
+
+def test_extra_bytes_are_reported(tmp_path):
+    good_folder(tmp_path)
+    path = tmp_path / "train-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes() + b"\x01")
+    with pytest.raises(ValueError, match="longer than its header says.*needs 11 bytes.*has 12"):
+        data.load_mnist(tmp_path)
+
+
+def test_wrong_magic_number(tmp_path):
+    good_folder(tmp_path)
+    images = tmp_path / "train-images-idx3-ubyte"
+    labels = tmp_path / "train-labels-idx1-ubyte"
+    images.write_bytes(labels.read_bytes())  # a labels file where images belong
+    with pytest.raises(ValueError, match="magic number 2049, expected 2051"):
+        data.load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["cut", "garbage"])
+def test_corrupt_gzip(tmp_path, damage):
+    good_folder(tmp_path, gz=True)
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2] if damage == "cut" else b"not a gzip stream at all")
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz' is not a valid gzip file"):
+        data.load_mnist(tmp_path)
+
+
+def test_count_mismatch(tmp_path):
+    images, labels = sample(3)
+    write(tmp_path, "train-images-idx3-ubyte", idx_images(images))
+    write(tmp_path, "train-labels-idx1-ubyte", idx_labels(labels[:2]))
+    with pytest.raises(ValueError, match="holds 3 images but .* holds 2 labels"):
+        data.load_mnist(tmp_path)
