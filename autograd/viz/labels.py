@@ -1,0 +1,127 @@
+"""Label text: shapes, dtypes, values and gradients, formatted compactly.
+
+Graphviz HTML-like labels are used (``label=<...>``) so a box can mix a bold name, a
+small shape line and a monospaced block of numbers. A tensor with at most
+:data:`SMALL` elements shows its values, one line per row (``3×5`` prints 3 lines
+of 5 numbers, ``%.3g``); a larger one shows ``mean, std, min, max`` instead.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+
+#: Tensors with at most this many elements show their values; larger ones show stats.
+SMALL = 20
+#: Numbers per printed line (a longer row wraps).
+COLUMNS = 10
+#: Colour of gradient text.
+GRAD_COLOR = "#b03a2e"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``(4, 3)`` -> ``"4×3"``; ``()`` -> ``"scalar"``."""
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+def number_text(v: Any) -> str:
+    """One number, compactly: ``%.3g`` for floats, exact for ints, ``T``/``F`` for bools."""
+    if isinstance(v, (bool, np.bool_)):
+        return "T" if v else "F"
+    if isinstance(v, (int, np.integer)):
+        return str(v)
+    return f"{float(v) + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def value_lines(value: Any) -> list[str]:
+    """The values of a small array as aligned text rows, or summary stats of a large one.
+
+    Rows are the last axis (leading axes are flattened, long rows wrap); each column
+    is right-aligned to its widest number, so the block reads like a matrix in a
+    monospaced font.
+    """
+    a = np.asarray(value)
+    if a.size == 0:
+        return ["(empty)"]
+    if a.size > SMALL:
+        f = a.astype(np.float64, copy=False)
+        return [
+            f"mean {number_text(f.mean())}  std {number_text(f.std())}",
+            f"min {number_text(f.min())}  max {number_text(f.max())}",
+        ]
+    if a.ndim == 0:
+        return [number_text(a.item())]
+    rows = []
+    for row in a.reshape(-1, a.shape[-1]).tolist():
+        cells = [number_text(v) for v in row]
+        rows.extend(cells[i : i + COLUMNS] for i in range(0, len(cells), COLUMNS))
+    widths = [max(len(row[j]) for row in rows if j < len(row)) for j in range(len(rows[0]))]
+    return [" ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+
+
+def escape(text: str) -> str:
+    """Escape ``& < >`` for the text of a Graphviz HTML-like label."""
+    return html.escape(text, quote=False)
+
+
+def table(rows: str) -> str:
+    """An HTML-like label (without the outer ``<>``): a borderless table of ``rows``."""
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>'
+
+
+def text_row(text: str, size: int | None = None, bold: bool = False) -> str:
+    """A centred table row holding ``text`` (escaped), optionally small or bold."""
+    body = f"<B>{escape(text)}</B>" if bold else escape(text)
+    if size is not None:
+        body = f'<FONT POINT-SIZE="{size}">{body}</FONT>'
+    return f"<TR><TD>{body}</TD></TR>"
+
+
+def mono_row(lines: list[str], color: str | None = None) -> str:
+    """A table row of left-aligned monospaced lines, optionally coloured."""
+    body = "<BR/>".join(escape(line) for line in lines)
+    colour = f' COLOR="{color}"' if color else ""
+    return (
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">'
+        f'<FONT FACE="monospace" POINT-SIZE="9"{colour}>{body}</FONT></TD></TR>'
+    )
+
+
+def grad_row(lines: list[str], color: str = GRAD_COLOR) -> str:
+    """Gradient lines prefixed with ``∇`` (continuation lines indented to match)."""
+    return mono_row([("∇ " if i == 0 else "  ") + line for i, line in enumerate(lines)], color)
+
+
+def tensor_rows(title: str | None, shape: tuple[int, ...] | None, dtype: Any, value: Any) -> str:
+    """Rows of a tensor box: bold ``title``, ``shape dtype``, then the values.
+
+    ``shape`` None means unknown (a constant whose saved value backward has freed);
+    ``value`` None means no values are shown.
+    """
+    rows = text_row(title, bold=True) if title else ""
+    if shape is not None:
+        rows += text_row(f"{shape_text(shape)} {dtype}", size=9)
+    if value is not None:
+        rows += mono_row(value_lines(value))
+    return rows
+
+
+def params_text(params: dict[str, Any] | None) -> str:
+    """``axis=1, reduction='mean'``: an op's parameters, skipping None/False, each short."""
+    if not params:
+        return ""
+    shown = []
+    for key, v in params.items():
+        if v is None or v is False:
+            continue
+        text = f"array({shape_text(np.shape(v))})" if isinstance(v, np.ndarray) else repr(v)
+        shown.append(f"{key}={text if len(text) <= 24 else text[:23] + '…'}")
+    return ", ".join(shown)
+
+
+def op_rows(name: str, params: dict[str, Any] | None) -> str:
+    """Rows of an op box: bold primitive name, then its parameters in small type."""
+    extra = params_text(params)
+    return text_row(name, bold=True) + (text_row(extra, size=8) if extra else "")

@@ -1,0 +1,92 @@
+"""Writing pictures to files: ``.dot`` text directly, ``.svg .png .pdf`` through ``dot``.
+
+Every file is written atomically: to a temporary file in the same folder, then
+``os.replace``-d over the target, so a crash or a missing Graphviz never leaves a
+half-written picture.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from ..tensor import Tensor
+from .dot import to_dot
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+MISSING_DOT = (
+    "Graphviz's `dot` program was not found on PATH; it is needed to render {fmt} files "
+    "(.dot files are written without it). Install it: `apt-get install graphviz` "
+    "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`, "
+    "then check that `dot -V` runs."
+)
+
+
+def file_format(path: Path) -> str:
+    """The picture format named by ``path``'s extension, checked against :data:`FORMATS`."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"draw: cannot tell the picture format of {str(path)!r} from its extension "
+            f"{path.suffix!r}; use one of {', '.join('.' + f for f in FORMATS)}"
+        )
+    return fmt
+
+
+def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    """``graph`` in format ``fmt``: DOT text as is, anything else laid out by ``dot``."""
+    if fmt == "dot":
+        return graph.source.encode("utf-8")
+    try:
+        return graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound as exc:
+        raise RuntimeError(MISSING_DOT.format(fmt="." + fmt)) from exc
+
+
+def _new_file_mode() -> int:
+    """Permissions an ordinary new file gets (``0o666`` minus the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: mkstemp creates private (0o600) files; pictures get the usual permissions instead.
+NEW_FILE_MODE = _new_file_mode()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temp, NEW_FILE_MODE)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+def draw(root: Tensor, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Draw the graph that produced ``root`` into the file ``path``.
+
+    The format comes from the extension: ``.dot`` (DOT text, needs no Graphviz),
+    ``.svg``, ``.png`` or ``.pdf`` (rendered by Graphviz's ``dot`` program; a
+    ``RuntimeError`` says how to install it when it is missing). ``kwargs`` are
+    :func:`to_dot`'s options (``show_data``, ``show_grad``, ``rankdir``, ``legend``,
+    ``modules``). The file is written atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    fmt = file_format(path)
+    write_atomic(path, render(to_dot(root, **kwargs), fmt))
+    return path
