@@ -82,16 +82,22 @@ def test_one_hot_targets_give_the_same_gradients_as_labels():
         assert_same(a, b)
 
 
-@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
-def test_derivative_at_the_kink_matches_the_engine(activation):
-    # A zero input row makes every pre-activation of that row exactly 0.
+@pytest.mark.parametrize("activation, slope", [("relu", 0.0), ("leaky_relu", 0.01)])
+def test_derivative_at_the_kink_matches_the_engine(activation, slope):
+    # A zero column of W1 makes hidden unit 0's pre-activation exactly 0 for every example.
     X, y = batch(m=6, seed=6)
-    X[0] = 0.0
     model = nn.TwoLayerMLP(5, 4, 3, activation=activation, dtype=np.float64, rng=7)
+    with ag.no_grad():
+        model.W1[:, 0] = 0.0
     engine_loss(model, X, y, 0.0)
     _, dW1, dW2 = nn.manual.two_layer_grads(X, y, model.W1.numpy(), model.W2.numpy(), activation)
     assert_same(model.W1.grad.numpy(), dW1)
     assert_same(model.W2.grad.numpy(), dW2)
+    # sigma'(0) is the slope on the left: 0 for relu (as PyTorch), 0.01 for leaky_relu
+    _, G = nn.manual.softmax_cross_entropy(model(X).numpy(), y)  # (S - I_y) / m
+    column = slope * X.T @ (G @ model.W2.numpy().T)[:, 0]
+    assert np.any(X.T @ (G @ model.W2.numpy().T)[:, 0] != 0)
+    np.testing.assert_allclose(model.W1.grad.numpy()[:, 0], column, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
