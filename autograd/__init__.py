@@ -5,6 +5,7 @@ graph in reverse topological order, running each primitive's vector-Jacobian
 product. See README.md for a tour and ``autograd/ops/`` for every derivative.
 """
 
+from . import viz
 from .anomaly import detect_anomaly
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, FunctionCtx
@@ -66,6 +67,7 @@ from .ops import (
 from .primitive import REGISTRY, Primitive
 from .tensor import Tensor
 from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
+from .viz import draw, to_dot
 
 __version__ = "0.1.0"
 
@@ -86,6 +88,7 @@ __all__ = [
     "cos",
     "detect_anomaly",
     "divide",
+    "draw",
     "enable_grad",
     "equal",
     "exp",
@@ -146,9 +149,11 @@ __all__ = [
     "swapaxes",
     "tanh",
     "tensor",
+    "to_dot",
     "transpose",
     "value_and_grad",
     "vjp",
+    "viz",
     "where",
     "zeros",
     "zeros_like",

@@ -99,9 +99,10 @@ class Node:
 
     def free(self) -> None:
         """Release the saved arrays, keeping the output's shape and dtype (for pictures)."""
-        if self.saved is not None:
-            self.saved = None
-            self.out = FreedArray(self.out.shape, self.out.dtype)
+        self.saved = None
+        out = self.out
+        if type(out) is np.ndarray and out.nbytes > 1024:  # tiny outputs cost nothing to keep
+            self.out = FreedArray(out.shape, out.dtype)
 
     def __repr__(self) -> str:
         return f"<{self.prim.name}Backward>"

@@ -20,7 +20,7 @@ class _ThreadState(threading.local):
 
     grad_enabled: bool = True
     anomaly: bool = False
-    scope: tuple[str, ...] | None = None
+    scope: tuple[object, ...] | None = None  # the nn.Module calls under way, outermost first
     transform_depth: int = 0  # > 0 while a functional transform evaluates its function
 
 

@@ -118,4 +118,5 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> 
             f"cross_entropy: one-hot/probability targets must have the logits' shape {shape}, "
             f"got {labels.shape}"
         )
-    return apply(SOFTMAX_CROSS_ENTROPY, (logits, labels), {"reduction": reduction})
+    target = target if isinstance(target, Tensor) else labels  # keep a Tensor's name for pictures
+    return apply(SOFTMAX_CROSS_ENTROPY, (logits, target), {"reduction": reduction})
