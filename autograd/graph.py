@@ -204,14 +204,23 @@ def run_backward(
             if node.epoch < last_mutation[0]:
                 _check_versions(node)
             args, out = _graph_inputs(node) if create_graph else (saved, node.out)
-            prim, params = node.prim, node.params or _NO_PARAMS
-            joint = None if prim.vjp is None else prim.vjp(xp, g, out, *args, **params)
+            prim, params = node.prim, node.params
+            if prim.vjp is not None:
+                joint = (
+                    prim.vjp(xp, g, out, *args, **params) if params else prim.vjp(xp, g, out, *args)
+                )
+            vjps = prim.vjps
             in_grads = [None] * len(parents) if on_step is not None else None
             for i, parent in enumerate(parents):
                 is_node = type(parent) is Node
                 if not (is_node or parent is not None and parent._requires_grad):
                     continue  # a constant input: no gradient wanted
-                gi = prim.vjps[i](xp, g, out, *args, **params) if joint is None else joint[i]
+                if vjps is None:
+                    gi = joint[i]
+                elif params:
+                    gi = vjps[i](xp, g, out, *args, **params)
+                else:
+                    gi = vjps[i](xp, g, out, *args)
                 if gi is not None:
                     like = saved[i]
                     if gi.shape != like.shape or gi.dtype != like.dtype:

@@ -68,9 +68,11 @@ def _same_shape(fn: str, a: ag.Tensor, b: ag.Tensor) -> None:
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> ag.Tensor:
-    """``x @ weight + bias`` with ``weight`` of shape ``(in, out)`` (the notes' ``Z W``)."""
-    out = ag.matmul(x, weight)
-    return out if bias is None else out + bias
+    """``x @ weight + bias`` with ``weight`` of shape ``(in, out)`` (the notes' ``Z W``).
+
+    One fused graph node (``ag.linear``): ``dx = G Wᵀ``, ``dW = xᵀ G``, ``db = 1ᵀ G``.
+    """
+    return ag.linear(x, weight, bias)
 
 
 def dropout(
