@@ -83,6 +83,34 @@ def test_backward_on_tensor_not_requiring_grad_raises():
         (ag.tensor([1.0]) * 2).sum().backward()
 
 
+def test_backward_runs_under_no_grad_and_casts_the_seed():
+    x = ag.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    y = x * x
+    with ag.no_grad():
+        y.backward(np.array([1.0, 0.5]))  # a float64 seed for a float32 output
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_concurrent_backward_in_two_threads():
+    errors: list[str] = []
+
+    def work(offset: float) -> None:
+        for k in range(200):
+            x = ag.tensor([offset, k * 0.01], requires_grad=True)
+            (ag.sin(x) * x).sum().backward()
+            expected = np.sin(x.numpy()) + x.numpy() * np.cos(x.numpy())
+            if not np.allclose(x.grad.numpy(), expected, rtol=1e-14):
+                errors.append(f"thread {offset} step {k}")
+
+    threads = [threading.Thread(target=work, args=(v,)) for v in (0.5, -1.5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+
+
 def test_backward_on_leaf_seeds_its_grad():
     x = ag.tensor(5.0, requires_grad=True)
     x.backward()

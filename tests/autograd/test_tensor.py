@@ -415,3 +415,24 @@ def test_in_place_before_recording_or_on_unrelated_tensor_is_fine():
     other.add_(1.0)
     loss.backward()
     np.testing.assert_array_equal(w.grad.numpy(), [6.0, 12.0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tensor.py: detach() shares the data but not the version counter, so an in-place "
+    "op on the detached tensor silently changes an array saved for backward (PyTorch raises)",
+)
+@pytest.mark.parametrize("source", ["leaf", "result"])
+def test_in_place_through_detach_then_backward_raises(source):
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x if source == "leaf" else x * 2
+    loss = (y * y).sum()
+    with ag.no_grad():
+        y.detach().add_(1.0)
+    with pytest.raises(RuntimeError, match="inplace operation"):
+        loss.backward()
+
+
+def test_tensors_hash_by_identity():
+    a, b = ag.tensor([1.0]), ag.tensor([1.0])
+    assert len({a, b}) == 2 and {a: 1}[a] == 1

@@ -234,3 +234,15 @@ def test_gradients_create_graph_then_second_order():
     (gg,) = ag.gradients(g.sum(), [x])
     t = np.tanh(x.numpy())
     np.testing.assert_allclose(gg.numpy(), -2 * t * (1 - t**2), rtol=1e-14)
+
+
+def test_transforms_keep_float32():
+    x = np.array([0.5, 1.0], np.float32)
+    assert ag.grad(lambda t: (t * t).sum())(x).dtype == np.float32
+    assert ag.grad(lambda t: t * t)(np.float32(3.0)).dtype == np.float32
+    assert ag.jacobian(ag.tanh)(x).dtype == np.float32
+    assert ag.hessian(lambda t: (t**3).sum())(x).dtype == np.float32
+    out, tangent = ag.jvp(ag.sin, (x,), (np.ones(2, np.float32),))
+    assert out.dtype == tangent.dtype == np.float32
+    _, vjp_fn = ag.vjp(ag.sin, x)
+    assert vjp_fn(np.ones(2))[0].dtype == np.float32

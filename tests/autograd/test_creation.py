@@ -1,0 +1,61 @@
+"""Creation functions: shapes, values, dtypes, seeds and the requires_grad flag."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd as ag
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: ag.zeros((2, 3)), np.zeros((2, 3))),
+        (lambda: ag.zeros(4), np.zeros(4)),
+        (lambda: ag.ones((2,)), np.ones(2)),
+        (lambda: ag.full((2, 2), 1.5), np.full((2, 2), 1.5)),
+        (lambda: ag.eye(3), np.eye(3)),
+        (lambda: ag.eye(2, 3), np.eye(2, 3)),
+        (lambda: ag.arange(5), np.arange(5)),
+        (lambda: ag.arange(1.0, 2.0, 0.25), np.arange(1.0, 2.0, 0.25)),
+        (lambda: ag.zeros_like(ag.tensor([[1, 2]])), np.zeros((1, 2), np.int64)),
+        (lambda: ag.ones_like(np.ones(3, np.float32)), np.ones(3, np.float32)),
+    ],
+)
+def test_values_and_dtypes(make, expected):
+    t = make()
+    assert isinstance(t, ag.Tensor) and t.is_leaf and not t.requires_grad
+    assert t.dtype == expected.dtype
+    np.testing.assert_array_equal(t.numpy(), expected)
+
+
+def test_dtype_and_requires_grad_arguments():
+    assert ag.zeros(2).dtype == np.float64
+    t = ag.ones((2, 2), dtype=np.float32, requires_grad=True)
+    assert t.dtype == np.float32 and t.requires_grad
+    assert ag.zeros_like(t).dtype == np.float32 and not ag.zeros_like(t).requires_grad
+    assert ag.ones_like(t, dtype=np.float64).dtype == np.float64
+    assert ag.eye(2, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="floating point"):
+        ag.arange(3, requires_grad=True)
+
+
+@pytest.mark.parametrize("make", [ag.randn, ag.rand])
+def test_random_tensors_follow_the_seed(make):
+    a = make(2, 3, rng=0)
+    assert a.shape == (2, 3) and a.dtype == np.float64
+    np.testing.assert_array_equal(a.numpy(), make((2, 3), rng=0).numpy())
+    np.testing.assert_array_equal(
+        make(4, rng=np.random.default_rng(5)).numpy(), make(4, rng=5).numpy()
+    )
+    assert not np.array_equal(make(4, rng=1).numpy(), make(4, rng=2).numpy())
+    assert make(3, dtype=np.float32, rng=0).dtype == np.float32
+    assert make(3, rng=0, requires_grad=True).requires_grad
+
+
+def test_rand_range_and_randn_moments():
+    u = ag.rand(10_000, rng=0).numpy()
+    assert u.min() >= 0.0 and u.max() < 1.0
+    z = ag.randn(10_000, rng=0).numpy()
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
