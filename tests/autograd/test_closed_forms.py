@@ -465,6 +465,32 @@ def test_cross_entropy_gradient_is_s_minus_i_y_over_m(target, reduction):
     np.testing.assert_allclose(z.grad.numpy(), (s - ONE_HOT) * weight, rtol=1e-12, atol=1e-17)
 
 
+def test_cross_entropy_hessian_is_softmax_jacobian_over_m():
+    z = LOGITS[:2]
+    h = ag.hessian(lambda t: ag.softmax_cross_entropy(t, LABELS[:2]))(z).numpy()
+    assert h.shape == (2, 4, 2, 4)
+    for i in range(2):
+        s = softmax(z[i])
+        np.testing.assert_allclose(h[i, :, i, :], (np.diag(s) - np.outer(s, s)) / 2, atol=1e-15)
+        np.testing.assert_array_equal(h[i, :, 1 - i, :], 0.0)
+
+
+def test_two_layer_network_gradients_match_the_notes_formulas():
+    # h(X) = tanh(X W1) W2, L = cross-entropy: dW2 = A^T (S - I_y)/m,
+    # dW1 = X^T ((S - I_y)/m W2^T * (1 - A^2)) with A = tanh(X W1)
+    x, w1, w2 = (
+        RNG.standard_normal((6, 3)),
+        RNG.standard_normal((3, 5)),
+        RNG.standard_normal((5, 4)),
+    )
+    t1, t2 = ag.tensor(w1, requires_grad=True), ag.tensor(w2, requires_grad=True)
+    ag.softmax_cross_entropy(ag.tanh(ag.tensor(x) @ t1) @ t2, LABELS).backward()
+    a = np.tanh(x @ w1)
+    residual = (softmax(a @ w2) - ONE_HOT) / 6
+    np.testing.assert_allclose(t2.grad.numpy(), a.T @ residual, rtol=1e-12)
+    np.testing.assert_allclose(t1.grad.numpy(), x.T @ (residual @ w2.T * (1 - a**2)), rtol=1e-12)
+
+
 def test_cross_entropy_soft_targets_and_errors():
     probs = softmax(RNG.standard_normal((6, 4)))
     z = ag.tensor(LOGITS, requires_grad=True)
