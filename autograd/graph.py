@@ -115,12 +115,12 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     Works on ndarrays and Tensors alike.
     """
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape) if lead else grad
+    if lead:  # axes broadcasting prepended: sum them away
+        grad = grad.sum(axis=0 if lead == 1 else tuple(range(lead)))
+    if grad.shape != shape:  # length-1 axes broadcasting stretched: sum, keeping them
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
 
 
 def fit_grad(grad: Any, like: Any) -> Any:
