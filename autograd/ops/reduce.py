@@ -21,6 +21,8 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0 and all(a in (0, -1) for a in axes):
+        return ()  # numpy accepts axis 0 or -1 on a 0-d array: it reduces nothing
     for a in axes:
         if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of bounds for a tensor of dimension {ndim}")
@@ -112,7 +114,11 @@ LOGSUMEXP = Primitive(
 
 def _reduce(prim: Primitive, x: Any, axis: Axis, keepdims: bool) -> Tensor:
     if axis is not None:
-        axis = normalize_axis(axis, np.ndim(x.data if isinstance(x, Tensor) else x))
+        ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+        if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
+            axis = ()  # like numpy and torch: a 0-d input accepts axis 0 or -1 (a no-op)
+        else:
+            axis = normalize_axis(axis, ndim)
     return apply(prim, (x,), {"axis": axis, "keepdims": bool(keepdims)})
 
 
