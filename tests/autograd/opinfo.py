@@ -143,11 +143,14 @@ def every_axis(ndim: int) -> list[Any]:
 
 
 def reduction_samples() -> tuple[Sample, ...]:
-    """Every axis/keepdims combination on a 0-d, 1-d, 2-d and 3-d input."""
+    """Every axis/keepdims combination on a 0-d, 1-d, 2-d and 3-d input.
+
+    A 0-d input also takes ``axis=()`` and, like numpy and torch, ``axis=0`` or ``-1``.
+    """
     return tuple(
         Sample((shape,), {"axis": axis, "keepdims": keepdims})
         for shape in [(), (4,), (2, 3), (2, 3, 2)]
-        for axis in every_axis(len(shape)) + ([()] if shape == () else [])
+        for axis in every_axis(len(shape)) + ([(), 0, -1] if shape == () else [])
         for keepdims in (False, True)
     )
 
@@ -183,6 +186,7 @@ SOFTMAX_SAMPLES = (
     samples(((2, 3),), axis=[-1, 0, 1])
     + samples(((4,),), axis=[0])
     + samples(((2, 3, 2),), axis=[1])
+    + samples(((),), axis=[-1])
 )
 SCATTER_SAMPLES = (
     Sample(((3,),), {"index": np.array([0, 2, 0]), "shape": (4,)}),

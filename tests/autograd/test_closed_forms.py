@@ -369,6 +369,17 @@ def test_sum_and_mean_gradients():
         ag.sum(ag.tensor(x), axis=3)
 
 
+def test_0d_reductions_accept_axis_0_and_minus_1_like_numpy():
+    x = ag.tensor(2.5, requires_grad=True)
+    for axis in (0, -1):
+        y = ag.max(x, axis=axis, keepdims=True) + x.logsumexp(axis=axis) + x.sum(axis)
+        assert y.shape == () and y.item() == 3 * 2.5
+    with pytest.raises(ValueError, match="out of bounds"):
+        x.sum(axis=1)
+    # softmax's VJP reduces over its axis: second order works on 0-d too
+    assert ag.grad(ag.grad(lambda t: ag.log_softmax(t) * t))(1.5).item() == 0.0
+
+
 # ------------------------------------------------------------------ matmul and linear
 
 RNG = np.random.default_rng(11)
