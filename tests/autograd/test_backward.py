@@ -33,6 +33,10 @@ def test_each_leaf_owns_its_grad_array():
     (a + b).sum().backward()
     a.grad.numpy()[0] = 100.0
     assert b.grad.numpy()[0] == 1.0
+    a.grad = b.grad = None
+    ((a + b) * 2.0).backward(np.ones(2))  # add hands one intermediate array to both
+    a.grad.numpy()[0] = 100.0
+    assert b.grad.tolist() == [2.0, 2.0]
     c = ag.tensor([1.0, 2.0], requires_grad=True)
     seed = np.array([1.0, 1.0])
     (c + 0).backward(seed)  # add's VJP passes the seed through unchanged
