@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .mode import enable_grad, state
-from .tensor import Tensor, last_mutation, result_tensor
+from .tensor import Tensor, changed_since, last_mutation, result_tensor
 
 if TYPE_CHECKING:
     from .primitive import Primitive
@@ -308,13 +308,17 @@ class _LeafSink:
 
 
 def _check_versions(node: Node) -> None:
-    for parent in node.parents:
-        if type(parent) is not Node and parent is not None and parent._version > node.epoch:
-            label = f" '{parent.name}'" if parent.name else ""
+    """Raise if an array the VJP will read was changed in place after it was saved."""
+    for i, data in enumerate((*node.saved, node.out)):
+        if changed_since(data, node.epoch):
+            parent = node.parents[i] if i < len(node.parents) else None
+            what = f"input {i}" if i < len(node.parents) else "output"
+            if isinstance(parent, Tensor) and parent.name:
+                what += f" ('{parent.name}')"
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified "
-                f"by an inplace operation: the tensor{label} of shape {parent.shape} used "
-                f"by {node.prim.name} was changed in place after the graph was recorded. "
+                f"by an inplace operation: {what} of {node.prim.name}, of shape "
+                f"{np.shape(data)}, was changed in place after the graph was recorded. "
                 f"Compute the graph again after changing the tensor."
             )
 

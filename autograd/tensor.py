@@ -10,6 +10,7 @@ numpy's, their autograd semantics PyTorch's.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 Axis = int | tuple[int, ...] | None
 
 #: Global count of in-place modifications. A node remembers the count at its
-#: creation; a tensor modified later gets a larger ``_version`` (see ``_mutate``), so
-#: backward can tell that an array it saved has changed.
+#: creation; an array changed later is recorded with a larger count (see ``_mutate``),
+#: so backward can tell that an array it saved has changed, through whichever tensor
+#: (the original, a ``detach()``-ed one) the change was made.
 mutations = itertools.count(1)
 last_mutation = [0]
+changed_arrays: dict[int, tuple[weakref.ref, int]] = {}  # id(array) -> (array, count)
 
 
 class Tensor:
@@ -249,7 +252,8 @@ class Tensor:
             )
         if not isinstance(self.data, np.ndarray):
             self.data = np.array(self.data)
-        self._version = last_mutation[0] = next(mutations)
+        self._version = last_mutation[0] = count = next(mutations)
+        record_change(self.data, count)
         return self.data
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -478,6 +482,25 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype`` (differentiable between float types)."""
         return _ops.astype(self, dtype)
+
+
+def record_change(array: np.ndarray, count: int) -> None:
+    """Note that ``array`` changed in place at mutation ``count`` (forgetting dead arrays)."""
+    changed_arrays[id(array)] = (weakref.ref(array), count)
+    if len(changed_arrays) > 2 * _live_changes[0] + 1024:
+        for key, (ref, _) in list(changed_arrays.items()):
+            if ref() is None:
+                del changed_arrays[key]
+        _live_changes[0] = len(changed_arrays)
+
+
+def changed_since(array: Any, count: int) -> bool:
+    """True if ``array`` (saved when the mutation count was ``count``) changed since."""
+    entry = changed_arrays.get(id(array))
+    return entry is not None and entry[1] > count and entry[0]() is array
+
+
+_live_changes = [0]
 
 
 def _check_differentiable_dtype(dtype: np.dtype) -> None:

@@ -417,11 +417,6 @@ def test_in_place_before_recording_or_on_unrelated_tensor_is_fine():
     np.testing.assert_array_equal(w.grad.numpy(), [6.0, 12.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tensor.py: detach() shares the data but not the version counter, so an in-place "
-    "op on the detached tensor silently changes an array saved for backward (PyTorch raises)",
-)
 @pytest.mark.parametrize("source", ["leaf", "result"])
 def test_in_place_through_detach_then_backward_raises(source):
     x = ag.tensor([1.0, 2.0], requires_grad=True)
