@@ -88,7 +88,9 @@ def _tensor_chain_numpy(x0: np.ndarray, ops: int) -> tuple[float, float, np.ndar
     return built - start, time.perf_counter() - built, g
 
 
-def tensor_chain(ops: int, shape: tuple[int, int] = (256, 256), repeats: int = 3) -> dict[str, float]:
+def tensor_chain(
+    ops: int, shape: tuple[int, int] = (256, 256), repeats: int = 3
+) -> dict[str, float]:
     """Median seconds for the elementwise chain in the engine and by hand, and their ratio.
 
     The two alternate after a warm-up run each, so both see warm memory.
