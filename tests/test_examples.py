@@ -1,0 +1,124 @@
+"""The example scripts: each one's ``main()`` is run with small settings and its results checked."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` as a module (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def scalar_network() -> ModuleType:
+    return load("scalar_network")
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu"])
+def test_scalar_network_every_partial_equals_the_hand_formula(scalar_network, activation):
+    result = scalar_network.main(activation, lr=0.1, steps=10)
+    assert set(result["engine"]) == set(scalar_network.PARAMS)
+    for name in scalar_network.PARAMS:
+        assert abs(result["engine"][name] - result["hand"][name]) <= 1e-12, name
+    assert result["max_abs_diff"] <= 1e-12
+    assert result["losses"][-1] < result["losses"][0]
+
+
+def test_scalar_network_hand_formulas_match_central_differences(scalar_network):
+    start = dict(scalar_network.START)
+    hand = scalar_network.partials(start, "sigmoid")["hand"]
+    h = 1e-6
+    for name in scalar_network.PARAMS:
+        up = scalar_network.partials({**start, name: start[name] + h}, "sigmoid")["E"]
+        down = scalar_network.partials({**start, name: start[name] - h}, "sigmoid")["E"]
+        assert abs((up - down) / (2 * h) - hand[name]) < 1e-8, name
+
+
+def test_scalar_network_gradient_step_follows_the_taylor_expansion(scalar_network):
+    taylor = scalar_network.main("tanh", lr=0.1, steps=1)["taylor"]
+    # E(w − α∇E) = E − α||∇E||² + O(α²): the two drops agree to O(α) relative error
+    assert taylor["predicted_drop"] > 0
+    assert abs(taylor["actual_drop"] - taylor["predicted_drop"]) < 1e-3 * taylor["predicted_drop"]
+
+
+def test_scalar_network_rejects_an_unknown_activation(scalar_network):
+    with pytest.raises(ValueError, match="unknown activation 'step'"):
+        scalar_network.main("step")
+
+
+def test_scalar_network_runs_as_a_script():
+    script = str(EXAMPLES / "scalar_network.py")
+    done = subprocess.run(
+        [sys.executable, script, "--activation", "tanh", "--steps", "3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith(("w1 ", "b "))]
+    assert len(rows) == 2 and all(row[1] == row[2] for row in rows)  # engine == hand, 12 digits
+
+
+def test_two_layer_engine_equals_the_notes_formulas_and_trains_the_same():
+    result = load("two_layer_manual_vs_autodiff").main()
+    assert set(result["grad_diffs"]) == {"relu", "leaky_relu", "sigmoid", "tanh"}
+    for diffs in result["grad_diffs"].values():
+        assert max(diffs.values()) < 1e-12
+    assert result["max_gap"] < 1e-9  # 500 steps of SGD by engine and by hand stay together
+    assert result["losses"][-1] < 0.2 * result["losses"][0]
+    assert result["accuracy"] >= 0.97
+
+
+def test_digits_mlp_reaches_97_percent_test_accuracy():
+    result = load("digits_mlp").main()
+    assert result["grad_diff"] < 1e-12
+    assert result["final_test_accuracy"] >= 0.97
+    confusion = result["confusion"]
+    assert confusion.sum() == 359  # 20% of 1797 held out
+    assert np.trace(confusion) / confusion.sum() == pytest.approx(result["final_test_accuracy"])
+    assert result["losses"][-1] < 0.1 * result["losses"][0]
+
+
+def test_custom_functions_pass_gradcheck_and_stay_finite():
+    result = load("custom_function").main()
+    assert result["softplus_gradcheck"] is True and result["hypot_gradcheck"] is True
+    assert result["softplus_vs_composed"] < 1e-12
+    assert result["large_x"]["custom"] == (1000.0, 1.0)
+    value, slope = result["large_x"]["composed"]
+    assert math.isinf(value) and math.isnan(slope)  # why the custom op exists
+    for got, expected in zip(result["hypot_grads"], result["hypot_expected"]):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert result["hypot_vs_builtin"] < 1e-12
+
+
+def test_higher_order_newton_and_hessian_vector_product():
+    result = load("higher_order").main()
+    one_d = result["newton_1d"]
+    assert one_d["xs"][1] == pytest.approx(one_d["closed_first_step"], abs=1e-14)
+    assert abs(one_d["xs"][-1] - math.log(2)) < 1e-12
+    errors = [abs(x - math.log(2)) for x in one_d["xs"][2:5]]
+    assert errors[1] < errors[0] ** 2 and errors[2] < errors[1] ** 2  # quadratic convergence
+    quadratic = result["newton_quadratic"]
+    np.testing.assert_allclose(quadratic["landed"], quadratic["closed_form"], atol=1e-12)
+    logistic = result["newton_logistic"]
+    np.testing.assert_allclose(logistic["engine_hessian"], logistic["closed_hessian"], atol=1e-14)
+    assert logistic["grad_norms"][-1] < 1e-12 < logistic["grad_norms"][0]
+    hvp = result["hvp"]
+    np.testing.assert_allclose(hvp["hvp"], hvp["hessian_times_v"], atol=1e-12)
+    np.testing.assert_allclose(hvp["hvp"], hvp["finite_difference"], atol=1e-7)
+    assert hvp["hessian_symmetry"] < 1e-12
