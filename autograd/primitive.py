@@ -39,7 +39,7 @@ class Primitive:
     so the graph holds no more memory than hand-written backprop would.
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp", "doc", "drops", "keeps_out")
+    __slots__ = ("name", "forward", "vjps", "vjp", "doc", "saves")
 
     def __init__(
         self,
@@ -58,8 +58,7 @@ class Primitive:
         self.vjps = vjps
         self.vjp = vjp
         self.doc = doc
-        self.keeps_out = saves is None or "out" in saves
-        self.drops = None if saves is None else _NotListed(saves)
+        self.saves = None if saves is None else frozenset(saves)
         if register:
             if name in REGISTRY:
                 raise ValueError(f"a primitive named {name!r} is already registered")
@@ -100,29 +99,25 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
         check_finite(out, f"'{prim.name}' (forward)")
     if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
         return result_tensor(out, None)
-    drops = prim.drops
-    if drops is not None:  # release what the VJP does not read (large arrays only)
-        for i, data in enumerate(datas):
-            if type(data) is np.ndarray and data.nbytes > _SMALL_BYTES and i in drops:
-                datas[i] = FreedArray(data.shape, data.dtype)
-        if not prim.keeps_out and type(out) is np.ndarray and out.nbytes > _SMALL_BYTES:
-            return result_tensor(
-                out,
-                Node(prim, tuple(parents), tuple(datas), params, FreedArray(out.shape, out.dtype)),
-            )
-    return result_tensor(out, Node(prim, tuple(parents), tuple(datas), params, out))
+    saved, kept_out = tuple(datas), out
+    if prim.saves is not None and (_is_large(out) or _is_large(datas[0])):
+        saved, kept_out = _release_unread(prim, datas, out)
+    return result_tensor(out, Node(prim, tuple(parents), saved, params, kept_out))
 
 
-class _NotListed:
-    """``i in _NotListed(saves)``: input ``i`` is not among those the VJP reads."""
+def _is_large(data: Any) -> bool:
+    return type(data) is np.ndarray and data.nbytes > _SMALL_BYTES
 
-    __slots__ = ("saves",)
 
-    def __init__(self, saves: tuple[int | str, ...]) -> None:
-        self.saves = frozenset(saves)
-
-    def __contains__(self, index: int) -> bool:
-        return index not in self.saves
+def _release_unread(prim: Primitive, datas: list[Any], out: Any) -> tuple[tuple[Any, ...], Any]:
+    """What a node keeps: the arrays its VJP reads, and shape/dtype stand-ins for the rest."""
+    saves = prim.saves
+    saved = tuple(
+        FreedArray(data.shape, data.dtype) if i not in saves and _is_large(data) else data
+        for i, data in enumerate(datas)
+    )
+    kept_out = out if "out" in saves or not _is_large(out) else FreedArray(out.shape, out.dtype)
+    return saved, kept_out
 
 
 def shape_error(prim: Primitive, datas: list[Any], exc: Exception) -> ValueError:
