@@ -1,0 +1,171 @@
+"""What every benchmark shares: interleaved median timing, optional peers, the machine.
+
+Timing rules (so that a ratio means something):
+
+- every implementation is warmed up first, then the implementations take turns
+  (A, B, C, A, B, C, ...) so machine noise hits all of them alike;
+- one sample runs a workload ``number`` times, with ``number`` chosen once per
+  implementation so that a sample lasts at least ``min_sample_s`` (timer
+  resolution and call overhead vanish); the result is the median over samples of
+  seconds per call;
+- as in ``timeit``, the garbage collector is off inside a sample and runs between
+  samples (young generations only): otherwise a cycle collection triggered by one
+  library's garbage (e.g. micrograd's graphs, which are reference cycles) lands in
+  whichever sample happens to be running.
+
+PyTorch and micrograd are optional peers: :func:`torch_or_none` and
+:func:`micrograd_or_none` return None (and the benchmark reports a note) when they
+are not installed. PyTorch runs with :data:`TORCH_THREADS` intra-op threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import importlib
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+
+#: PyTorch intra-op threads (the benchmark machine has 2 cores; numpy's BLAS uses its own).
+TORCH_THREADS = 2
+
+
+def _import_or_none(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def torch_or_none() -> ModuleType | None:
+    """``torch`` set to :data:`TORCH_THREADS` threads, or None when it is not installed."""
+    torch = _import_or_none("torch")
+    if torch is not None:
+        torch.set_num_threads(TORCH_THREADS)
+    return torch
+
+
+def micrograd_or_none() -> ModuleType | None:
+    """``micrograd.engine`` (its ``Value`` class), or None when micrograd is not installed."""
+    return _import_or_none("micrograd.engine")
+
+
+def missing_note(name: str) -> str:
+    """The note a table shows for a peer that is not installed."""
+    return f"{name} not installed: skipped (pip install {name})"
+
+
+def calls_per_sample(fn: Callable[[], Any], min_sample_s: float) -> int:
+    """How many calls of ``fn`` fill ``min_sample_s`` (at least 1), from one timed call."""
+    once = time_sample(fn, 1)
+    return max(1, int(np.ceil(min_sample_s / max(once, 1e-9))))
+
+
+def time_sample(fn: Callable[[], Any], number: int) -> float:
+    """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused."""
+    gc.collect(1)  # young generations: the previous sample's garbage (a full pass is slow)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter() - start) / number
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def interleaved(
+    cases: dict[str, Callable[[], Any]],
+    repeats: int,
+    min_sample_s: float = 0.02,
+    warmup: int = 1,
+) -> dict[str, float]:
+    """Median seconds per call of each case, the cases taking turns sample by sample.
+
+    Each case is called ``warmup`` times, then calibrated (see
+    :func:`calls_per_sample`), then ``repeats`` samples are taken in rotation.
+    """
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    numbers = {name: calls_per_sample(fn, min_sample_s) for name, fn in cases.items()}
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            samples[name].append(time_sample(fn, numbers[name]))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (or ``platform.processor()``)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def environment() -> dict[str, Any]:
+    """Date, machine and library versions, recorded with every result."""
+    torch = _import_or_none("torch")
+    micrograd = _import_or_none("micrograd")
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "topograd": ag.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "torch_threads": TORCH_THREADS if torch is not None else None,
+        "micrograd": "installed" if micrograd is not None else None,
+        "openblas_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS")},
+    }
+
+
+def row(
+    workload: str,
+    case: str,
+    unit: str,
+    values: dict[str, float | str | None],
+    lower_is_better: bool = True,
+    note: str = "",
+) -> dict[str, Any]:
+    """One line of the results table.
+
+    ``values`` maps an implementation (``engine``, ``numpy``, ``torch``,
+    ``micrograd``) to its measurement in ``unit``, to a string saying why there is
+    none (e.g. ``"fails (RecursionError)"``), or to None (not applicable). Ratios
+    are the engine's cost over each peer's cost: above 1 the engine is slower (or
+    uses more memory); for rates (``lower_is_better=False``) the inverse is taken.
+    """
+    engine = values.get("engine")
+    ratios = {}
+    for peer, value in values.items():
+        if peer == "engine" or not isinstance(value, float) or not isinstance(engine, float):
+            continue
+        ratios[peer] = engine / value if lower_is_better else value / engine
+    return {
+        "workload": workload,
+        "case": case,
+        "unit": unit,
+        "values": values,
+        "ratios": ratios,
+        "lower_is_better": lower_is_better,
+        "note": note,
+    }

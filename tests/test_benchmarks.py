@@ -1,0 +1,121 @@
+"""The benchmark code runs on the smallest sizes and checks what it compares (no timings)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from benchmarks import bench_memory, bench_mlp, runner
+from benchmarks.common import micrograd_or_none, row, torch_or_none
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[int, Path]:
+    out = tmp_path_factory.mktemp("bench")
+    return runner.main(["--quick", "--out", str(out)]), out
+
+
+def test_quick_run_writes_json_markdown_and_png(quick_run):
+    status, out = quick_run
+    assert status == 0
+    results = json.loads((out / "latest.json").read_text())
+    assert results["errors"] == {} and results["quick"] is True
+    assert set(results["seconds"]) >= set(runner.TABLED) | {"bench_chain"}
+    env = results["environment"]
+    assert env["cores"] >= 1 and env["numpy"] == np.__version__ and env["cpu"]
+    workloads = {r["workload"] for r in results["rows"]}
+    assert {"MLP training step (float32)", "Deep scalar chain"} <= workloads
+    for r in results["rows"]:
+        engine = r["values"].get("engine")
+        if isinstance(engine, float):
+            assert engine > 0
+    md = (out / "latest.md").read_text()
+    assert "| workload | case | unit | engine | numpy | torch | micrograd |" in md
+    assert env["cpu"] in md
+    assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_run_rows_hold_every_implementation(quick_run):
+    _, out = quick_run
+    rows = {r["workload"]: r for r in json.loads((out / "latest.json").read_text())["rows"]}
+    mlp = rows["MLP training step (float32)"]
+    assert mlp["case"] == "2-16-16-2 batch 32"
+    assert mlp["ratios"]["numpy"] == pytest.approx(mlp["values"]["engine"] / mlp["values"]["numpy"])
+    deep = rows["Deep scalar chain"]
+    if micrograd_or_none() is not None:
+        assert deep["values"]["micrograd"] == "fails (RecursionError)"
+    if torch_or_none() is not None:
+        assert isinstance(mlp["values"]["torch"], float) and "torch" in deep["ratios"]
+    else:
+        assert mlp["values"]["torch"].startswith("torch not installed")
+
+
+def test_ratios_are_engine_cost_over_peer_cost():
+    times = row("w", "c", "ms", {"engine": 3.0, "numpy": 1.5, "torch": "fails (X)"})
+    assert times["ratios"] == {"numpy": 2.0}
+    rates = row("w", "c", "nodes/s", {"engine": 100.0, "micrograd": 400.0}, lower_is_better=False)
+    assert rates["ratios"] == {"micrograd": 4.0}
+
+
+def test_mlp_check_catches_a_different_computation(monkeypatch):
+    problem = bench_mlp.make_problem((2, 16, 16, 2), 32)
+    assert bench_mlp.check_first_step(problem, torch_or_none()) < 1e-10
+    real = bench_mlp.nn.manual.mlp_grads
+    other_activation = lambda X, y, Ws, bs: real(X, y, Ws, bs, activation="tanh")  # noqa: E731, N803
+    monkeypatch.setattr(bench_mlp.nn.manual, "mlp_grads", other_activation)
+    with pytest.raises(AssertionError, match="engine loss .* != numpy loss"):
+        bench_mlp.check_first_step(problem, None)
+
+    def doubled_bias_grads(X, y, Ws, bs):  # noqa: N803
+        loss, weight_grads, bias_grads = real(X, y, Ws, bs)
+        return loss, weight_grads, [2 * db for db in bias_grads]
+
+    monkeypatch.setattr(bench_mlp.nn.manual, "mlp_grads", doubled_bias_grads)
+    with pytest.raises(AssertionError, match="gradient 1 .* between the engine and numpy"):
+        bench_mlp.check_first_step(problem, None)
+
+
+def test_memory_measurements_cover_the_gradients():
+    sizes, batch = bench_memory.QUICK_SIZE
+    weights = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    for impl in ("engine", "numpy"):  # a step allocates at least one float32 per gradient entry
+        assert bench_memory.traced_peak(impl, sizes, batch) >= 4 * weights
+    if bench_memory.rss_available():
+        assert bench_memory.rss_peak("engine", (256, 512, 10), 64) > 0
+
+
+def test_runner_reports_a_failing_workload_and_exits_1(monkeypatch, tmp_path, capsys):
+    def broken(quick: bool = False):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(runner, "load", lambda name: SimpleNamespace(run=broken))
+    assert runner.main(["--quick", "--only", "bench_mlp", "--out", str(tmp_path)]) == 1
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert "ValueError: boom" in results["errors"]["bench_mlp"]
+    assert "## Failed workloads" in (tmp_path / "latest.md").read_text()
+    assert "failed: bench_mlp" in capsys.readouterr().err
+
+
+def test_runner_rejects_an_unknown_workload(capsys):
+    with pytest.raises(SystemExit) as info:
+        runner.main(["--only", "bench_nope"])
+    assert info.value.code == 2
+    assert "invalid choice: 'bench_nope'" in capsys.readouterr().err
+
+
+def test_benchmarks_runs_as_a_module(tmp_path):
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "bench_overhead",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=Path(runner.__file__).parent.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Per-op overhead, shape (8,) float32" in done.stdout
+    assert (tmp_path / "latest.json").exists()
