@@ -78,7 +78,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             cases["micrograd"] = lambda: micrograd_chain(micrograd, n)
         except RecursionError as exc:
             values["micrograd"] = f"fails ({type(exc).__name__})"
-    seconds = interleaved(cases, repeats=3 if quick else 5, min_sample_s=0.0)
+    seconds = interleaved(cases, repeats=3 if quick else 5, min_sample_s=0.0, quick=quick)
     values = {**{name: s * 1e3 for name, s in seconds.items()}, **values}
     note = (
         f"engine {seconds['engine'] / n * 1e6:.2f} µs/op; micrograd tried with "

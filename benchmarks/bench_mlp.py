@@ -162,8 +162,8 @@ def check_first_step(problem: dict[str, Any], torch: Any) -> float:
     return worst
 
 
-def bench_size(sizes: Sequence[int], batch: int, repeats: int, min_sample_s: float, torch: Any):
-    """Median seconds per training step of each implementation at one size, as a table row."""
+def bench_size(sizes: Sequence[int], batch: int, quick: bool, torch: Any) -> dict[str, Any]:
+    """Median milliseconds per training step of each implementation at one size (a row)."""
     problem = make_problem(sizes, batch)
     agreement = check_first_step(problem, torch)
     model, X, y = problem["model"], problem["X"], problem["y"]
@@ -175,7 +175,8 @@ def bench_size(sizes: Sequence[int], batch: int, repeats: int, min_sample_s: flo
     }
     if torch is not None:
         cases["torch"] = torch_step(torch, torch_model(torch, model), X, y)
-    seconds = interleaved(cases, repeats, min_sample_s)
+    repeats, min_sample_s = (3, 0.005) if quick else (7, 0.05)
+    seconds = interleaved(cases, repeats, min_sample_s, quick=quick)
     values: dict[str, Any] = {name: s * 1e3 for name, s in seconds.items()}
     values.setdefault("torch", missing_note("torch"))
     case = f"{'-'.join(map(str, sizes))} batch {batch}"
@@ -187,8 +188,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     """Every size (``quick``: the smallest only, few samples); returns ``{"rows": [...]}``."""
     torch = torch_or_none()
     sizes = SIZES[:1] if quick else SIZES
-    repeats, min_sample_s = (3, 0.005) if quick else (7, 0.05)
-    return {"rows": [bench_size(s, b, repeats, min_sample_s, torch) for s, b in sizes]}
+    return {"rows": [bench_size(s, b, quick, torch) for s, b in sizes]}
 
 
 if __name__ == "__main__":

@@ -71,7 +71,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         grad = fn()[2]
         if grad.dtype != np.float32 or not np.allclose(grad, reference, rtol=1e-4, atol=1e-6):
             raise AssertionError(f"bench_overhead: {name}'s gradient differs from numpy's")
-    seconds = interleaved(cases, repeats=3 if quick else 9, min_sample_s=0.01 if quick else 0.05)
+    seconds = interleaved(
+        cases, repeats=3 if quick else 9, min_sample_s=0.01 if quick else 0.05, quick=quick
+    )
     ops = op_count(steps)
     values: dict[str, Any] = {name: s / ops * 1e6 for name, s in seconds.items()}
     values.setdefault("torch", missing_note("torch"))

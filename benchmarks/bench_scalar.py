@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.graph import Node
 
 from .common import interleaved, micrograd_or_none, missing_note, row, torch_or_none
 
@@ -82,9 +83,7 @@ def count_graph(root: Any, parents: Callable[[Any], Sequence[Any]]) -> int:
 
 def engine_nodes(loss: ag.Tensor) -> int:
     """The engine's op nodes behind ``loss`` (leaves and constants are not nodes)."""
-    return count_graph(
-        loss._node, lambda node: [p for p in node.parents if isinstance(p, ag.graph.Node)]
-    )
+    return count_graph(loss._node, lambda node: [p for p in node.parents if isinstance(p, Node)])
 
 
 def implementations(torch: Any, micrograd: Any) -> dict[str, dict[str, Any]]:
@@ -153,7 +152,9 @@ def run(quick: bool = False) -> dict[str, Any]:
             grads[name], grads["engine"], rtol=1e-10, atol=1e-12
         ):
             raise AssertionError(f"bench_scalar: {name} computes a different loss or gradient")
-    seconds = interleaved(cases, repeats=3 if quick else 7, min_sample_s=0.01 if quick else 0.1)
+    seconds = interleaved(
+        cases, repeats=3 if quick else 7, min_sample_s=0.01 if quick else 0.1, quick=quick
+    )
     values: dict[str, Any] = {name: nodes[name] / s for name, s in seconds.items()}
     values.setdefault("micrograd", missing_note("micrograd"))
     values.setdefault("torch", missing_note("torch"))

@@ -11,7 +11,12 @@ Timing rules (so that a ratio means something):
 - as in ``timeit``, the garbage collector is off inside a sample and runs between
   samples (young generations only): otherwise a cycle collection triggered by one
   library's garbage (e.g. micrograd's graphs, which are reference cycles) lands in
-  whichever sample happens to be running.
+  whichever sample happens to be running;
+- each sample starts after a pause of :data:`SETTLE_S` (full runs only): numpy's
+  OpenBLAS and PyTorch's OpenMP keep their worker threads spin-waiting for a while
+  after a call, and on a 2-core machine those spinning threads slow down whichever
+  library runs next (PyTorch's 1024-2048-2048-10 step measured 1.7× slower right
+  after numpy's than alone; with the pause it matches its solo time).
 
 PyTorch and micrograd are optional peers: :func:`torch_or_none` and
 :func:`micrograd_or_none` return None (and the benchmark reports a note) when they
@@ -34,6 +39,9 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+
+#: Seconds to wait before each timed sample, so other libraries' worker threads go idle.
+SETTLE_S = 0.2
 
 #: PyTorch intra-op threads (the benchmark machine has 2 cores; numpy's BLAS uses its own).
 TORCH_THREADS = 2
@@ -70,8 +78,12 @@ def calls_per_sample(fn: Callable[[], Any], min_sample_s: float) -> int:
     return max(1, int(np.ceil(min_sample_s / max(once, 1e-9))))
 
 
-def time_sample(fn: Callable[[], Any], number: int) -> float:
-    """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused."""
+def time_sample(fn: Callable[[], Any], number: int, settle_s: float = 0.0) -> float:
+    """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused.
+
+    Sleeps ``settle_s`` first, untimed (see the module docstring).
+    """
+    time.sleep(settle_s)
     gc.collect(1)  # young generations: the previous sample's garbage (a full pass is slow)
     was_enabled = gc.isenabled()
     gc.disable()
@@ -90,12 +102,15 @@ def interleaved(
     repeats: int,
     min_sample_s: float = 0.02,
     warmup: int = 1,
+    quick: bool = False,
 ) -> dict[str, float]:
     """Median seconds per call of each case, the cases taking turns sample by sample.
 
     Each case is called ``warmup`` times, then calibrated (see
-    :func:`calls_per_sample`), then ``repeats`` samples are taken in rotation.
+    :func:`calls_per_sample`), then ``repeats`` samples are taken in rotation, each
+    after a pause of :data:`SETTLE_S` seconds (none when ``quick``).
     """
+    settle_s = 0.0 if quick else SETTLE_S
     for fn in cases.values():
         for _ in range(warmup):
             fn()
@@ -103,7 +118,7 @@ def interleaved(
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, fn in cases.items():
-            samples[name].append(time_sample(fn, numbers[name]))
+            samples[name].append(time_sample(fn, numbers[name], settle_s))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

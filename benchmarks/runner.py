@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .common import TORCH_THREADS, environment
+from .common import SETTLE_S, TORCH_THREADS, environment
 
 TABLED = ("bench_mlp", "bench_scalar", "bench_overhead", "bench_deep", "bench_memory")
 EXTRAS = ("bench_chain", "bench_viz")
@@ -33,11 +33,13 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 METHOD = (
     "Times are medians over repeated samples taken after warm-up, the implementations "
     "interleaved (A, B, C, A, B, C, ...) in one process, garbage collector paused inside "
-    "samples. Every ratio is the engine's cost over the peer's cost, measured side by side "
-    "in the same run: above 1 the engine is slower (or uses more memory); for nodes/s the "
-    "ratio of times is shown. Before timing, each workload checks that all implementations "
-    f"compute the same loss and gradients. PyTorch runs with {TORCH_THREADS} threads; "
-    "numpy's BLAS with its defaults (OPENBLAS_* variables as found)."
+    f"samples, a {SETTLE_S} s pause before each sample so that the previous library's "
+    "BLAS/OpenMP worker threads stop spin-waiting. Every ratio is the engine's cost over "
+    "the peer's cost, measured side by side in the same run: above 1 the engine is slower "
+    "(or uses more memory); for nodes/s the ratio of times is shown. Before timing, each "
+    "workload checks that all implementations compute the same loss and gradients. "
+    f"PyTorch runs with {TORCH_THREADS} threads; numpy's BLAS with its defaults "
+    "(OPENBLAS_* variables as found)."
 )
 
 
