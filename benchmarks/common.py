@@ -69,7 +69,7 @@ def micrograd_or_none() -> ModuleType | None:
 
 def missing_note(name: str) -> str:
     """The note a table shows for a peer that is not installed."""
-    return f"{name} not installed: skipped (pip install {name})"
+    return f"not installed (pip install {name})"
 
 
 def calls_per_sample(fn: Callable[[], Any], min_sample_s: float) -> int:
