@@ -112,12 +112,12 @@ def _is_large(data: Any) -> bool:
 def _release_unread(prim: Primitive, datas: list[Any], out: Any) -> tuple[tuple[Any, ...], Any]:
     """What a node keeps: the arrays its VJP reads, and shape/dtype stand-ins for the rest."""
     saves = prim.saves
-    saved = tuple(
-        FreedArray(data.shape, data.dtype) if i not in saves and _is_large(data) else data
-        for i, data in enumerate(datas)
-    )
-    kept_out = out if "out" in saves or not _is_large(out) else FreedArray(out.shape, out.dtype)
-    return saved, kept_out
+    for i, data in enumerate(datas):
+        if i not in saves and type(data) is np.ndarray and data.nbytes > _SMALL_BYTES:
+            datas[i] = FreedArray(data.shape, data.dtype)
+    if "out" not in saves and type(out) is np.ndarray and out.nbytes > _SMALL_BYTES:
+        out = FreedArray(out.shape, out.dtype)
+    return tuple(datas), out
 
 
 def shape_error(prim: Primitive, datas: list[Any], exc: Exception) -> ValueError:
