@@ -34,24 +34,43 @@ def _one_hot(target: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
     return target.astype(dtype, copy=False)
 
 
-def _cross_entropy(logits: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
-    log_probs = _log_softmax(logits, -1)
+def _cross_entropy(
+    logits: np.ndarray, target: np.ndarray, reduction: str, _residual: dict[str, Any]
+) -> np.ndarray:
+    """Per-example ``logsumexp(z) - z_y``, reduced; leaves ``S`` in ``_residual`` for the VJP."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(total)
+    _residual["probs"] = exp / total
     if target.dtype.kind in "iu":
         losses = -log_probs[np.arange(len(target)), target]
     else:
         losses = -(target * log_probs).sum(axis=-1)
     if reduction == "none":
         return losses
-    total = losses.sum()
-    return total / len(losses) if reduction == "mean" else total
+    total_loss = losses.sum()
+    return total_loss / len(losses) if reduction == "mean" else total_loss
 
 
-def _cross_entropy_vjp(xp: Any, g: Any, out: Any, logits: Any, target: Any, reduction: str) -> Any:
+def _cross_entropy_vjp(
+    xp: Any, g: Any, out: Any, logits: Any, target: Any, reduction: str, _residual: dict[str, Any]
+) -> Any:
+    """``(S - I_y) * g / m``. First order reuses the forward's ``S`` (in place, once);
+    under ``create_graph`` (Tensor logits) ``S`` is recomputed with differentiable ops."""
     m, k = logits.shape
-    residual = xp.softmax(logits, axis=-1) - _one_hot(target, k, logits.dtype)  # S - I_y
+    probs = _residual.pop("probs", None) if type(logits) is np.ndarray else None
+    if probs is None:
+        delta = xp.softmax(logits, axis=-1) - _one_hot(target, k, logits.dtype)
+    elif target.dtype.kind in "iu":
+        delta = probs
+        delta[np.arange(m), target] -= 1
+    else:
+        delta = probs
+        delta -= target
     if reduction == "none":
-        return residual * xp.expand_dims(g, -1)
-    return residual * (g / m if reduction == "mean" else g)
+        return delta * xp.expand_dims(g, -1)
+    return delta * (g / m if reduction == "mean" else g)
 
 
 SOFTMAX = Primitive(
@@ -73,7 +92,7 @@ SOFTMAX_CROSS_ENTROPY = Primitive(
     _cross_entropy,
     vjps=(
         _cross_entropy_vjp,
-        lambda xp, g, out, logits, target, reduction: None,
+        lambda xp, g, out, logits, target, reduction, _residual: None,
     ),
     saves=(0, 1),
     doc="-sum I_y log softmax(z);  dz = (S - I_y) / m",
@@ -119,4 +138,5 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> 
             f"got {labels.shape}"
         )
     target = target if isinstance(target, Tensor) else labels  # keep a Tensor's name for pictures
-    return apply(SOFTMAX_CROSS_ENTROPY, (logits, target), {"reduction": reduction})
+    params = {"reduction": reduction, "_residual": {}}  # "_": not an op parameter
+    return apply(SOFTMAX_CROSS_ENTROPY, (logits, target), params)

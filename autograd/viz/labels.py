@@ -109,12 +109,16 @@ def tensor_rows(title: str | None, shape: tuple[int, ...] | None, dtype: Any, va
 
 
 def params_text(params: dict[str, Any] | None) -> str:
-    """``axis=1, reduction='mean'``: an op's parameters, skipping None/False, each short."""
+    """``axis=1, reduction='mean'``: an op's parameters, each short.
+
+    Skips None/False values and private entries (``_name``: residuals a forward leaves
+    for its VJP, not parameters of the op).
+    """
     if not params:
         return ""
     shown = []
     for key, v in params.items():
-        if v is None or v is False:
+        if v is None or v is False or key.startswith("_"):
             continue
         text = f"array({shape_text(np.shape(v))})" if isinstance(v, np.ndarray) else repr(v)
         shown.append(f"{key}={text if len(text) <= 24 else text[:23] + '…'}")
