@@ -36,27 +36,36 @@ def scalar_chain(n: int) -> dict[str, float]:
     return {"ops": n, "forward_s": built - start, "backward_s": done - built}
 
 
-def _tensor_chain_engine(x0: np.ndarray, ops: int) -> tuple[float, float, np.ndarray]:
-    start = time.perf_counter()
-    x = ag.tensor(x0, requires_grad=True)
+def elementwise_chain(x: Any, ops: int, tanh: Any, exp: Any) -> Any:
+    """``ops`` steps cycling ``tanh``, ``* 1.5``, ``+ 0.25``, ``exp(.) * 0.25``, summed.
+
+    Written once for any tensor library: pass its ``tanh`` and ``exp``.
+    """
     y = x
     for i in range(ops):
         step = i % 4
         if step == 0:
-            y = ag.tanh(y)
+            y = tanh(y)
         elif step == 1:
             y = y * 1.5
         elif step == 2:
             y = y + 0.25
         else:
-            y = ag.exp(y) * 0.25
-    loss = y.sum()
+            y = exp(y) * 0.25
+    return y.sum()
+
+
+def tensor_chain_engine(x0: np.ndarray, ops: int) -> tuple[float, float, np.ndarray]:
+    """The chain in the engine: forward seconds, backward seconds, gradient."""
+    start = time.perf_counter()
+    x = ag.tensor(x0, requires_grad=True)
+    loss = elementwise_chain(x, ops, ag.tanh, ag.exp)
     built = time.perf_counter()
     loss.backward()
     return built - start, time.perf_counter() - built, x.grad.numpy()
 
 
-def _tensor_chain_numpy(x0: np.ndarray, ops: int) -> tuple[float, float, np.ndarray]:
+def tensor_chain_numpy(x0: np.ndarray, ops: int) -> tuple[float, float, np.ndarray]:
     """The same chain with a hand-written backward pass (the floor for a numpy engine)."""
     start = time.perf_counter()
     saved = []
@@ -96,12 +105,12 @@ def tensor_chain(
     The two alternate after a warm-up run each, so both see warm memory.
     """
     x0 = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
-    _tensor_chain_engine(x0, ops)
-    _tensor_chain_numpy(x0, ops)
+    tensor_chain_engine(x0, ops)
+    tensor_chain_numpy(x0, ops)
     engine, by_hand = [], []
     for _ in range(repeats):
-        engine.append(_tensor_chain_engine(x0, ops))
-        by_hand.append(_tensor_chain_numpy(x0, ops))
+        engine.append(tensor_chain_engine(x0, ops))
+        by_hand.append(tensor_chain_numpy(x0, ops))
     assert engine[0][2].dtype == np.float32
     assert np.allclose(engine[0][2], by_hand[0][2], rtol=1e-4, atol=1e-6), "gradients differ"
     med = lambda runs, k: float(np.median([run[k] for run in runs]))  # noqa: E731

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .bench_chain import _tensor_chain_engine, _tensor_chain_numpy
+from .bench_chain import elementwise_chain, tensor_chain_engine, tensor_chain_numpy
 from .common import interleaved, missing_note, row, torch_or_none
 
 SHAPE = (8,)
@@ -38,18 +38,7 @@ def torch_chain(torch: Any, x0: np.ndarray, steps: int) -> tuple[float, float, n
     """``bench_chain``'s chain in PyTorch: forward seconds, backward seconds, gradient."""
     start = time.perf_counter()
     x = torch.tensor(x0, requires_grad=True)
-    y = x
-    for i in range(steps):
-        step = i % 4
-        if step == 0:
-            y = torch.tanh(y)
-        elif step == 1:
-            y = y * 1.5
-        elif step == 2:
-            y = y + 0.25
-        else:
-            y = torch.exp(y) * 0.25
-    loss = y.sum()
+    loss = elementwise_chain(x, steps, torch.tanh, torch.exp)
     built = time.perf_counter()
     loss.backward()
     return built - start, time.perf_counter() - built, x.grad.numpy()
@@ -61,8 +50,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     x0 = np.random.default_rng(0).uniform(-1, 1, SHAPE).astype(np.float32)
     torch = torch_or_none()
     cases = {
-        "engine": lambda: _tensor_chain_engine(x0, steps),
-        "numpy": lambda: _tensor_chain_numpy(x0, steps),
+        "engine": lambda: tensor_chain_engine(x0, steps),
+        "numpy": lambda: tensor_chain_numpy(x0, steps),
     }
     if torch is not None:
         cases["torch"] = lambda: torch_chain(torch, x0, steps)

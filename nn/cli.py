@@ -25,7 +25,7 @@ import importlib
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,24 +50,20 @@ def _optional(module: str) -> ModuleType | None:
         return None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse ``type=`` that accepts only positive values of ``kind``."""
+    noun = "integer" if kind is int else "number"
 
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {noun}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {noun}, got {value}")
+        return value
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,13 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="spiral: 3 interleaved arms; circles: 2 rings (default: spiral)",
     )
     demo.add_argument(
-        "--epochs", type=_positive_int, default=1000, help="full-batch Adam steps (default: 1000)"
+        "--epochs", type=_positive(int), default=1000, help="full-batch Adam steps (default: 1000)"
     )
     demo.add_argument(
-        "--hidden", type=_positive_int, default=64, help="hidden units d, W1: 3×d (default: 64)"
+        "--hidden", type=_positive(int), default=64, help="hidden units d, W1: 3×d (default: 64)"
     )
     demo.add_argument(
-        "--lr", type=_positive_float, default=0.02, help="Adam learning rate (default: 0.02)"
+        "--lr", type=_positive(float), default=0.02, help="Adam learning rate (default: 0.02)"
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return parser
