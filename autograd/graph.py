@@ -42,8 +42,16 @@ FREED_GRAPH_MESSAGE = (
 )
 
 
+#: Arrays up to this size are kept rather than released: a stand-in would not save memory.
+SMALL_BYTES = 1024
+
+
 class FreedArray:
-    """What a node keeps of its output after backward: the shape and dtype, no data."""
+    """A released array's stand-in: its shape and dtype, no data.
+
+    Nodes hold one for an input their VJP does not read (from the start) and for
+    their output once backward has run, so pictures still know every shape.
+    """
 
     __slots__ = ("shape", "dtype")
 
@@ -101,7 +109,7 @@ class Node:
         """Release the saved arrays, keeping the output's shape and dtype (for pictures)."""
         self.saved = None
         out = self.out
-        if type(out) is np.ndarray and out.nbytes > 1024:  # tiny outputs cost nothing to keep
+        if type(out) is np.ndarray and out.nbytes > SMALL_BYTES:
             self.out = FreedArray(out.shape, out.dtype)
 
     def __repr__(self) -> str:

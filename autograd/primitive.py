@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from .graph import FreedArray, Node, check_finite
+from .graph import SMALL_BYTES, FreedArray, Node, check_finite
 from .mode import state
 from .tensor import Tensor, result_tensor
 
 VJP = Callable[..., Any]
 
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
-_SMALL_BYTES = 1024  # arrays this small are kept: a stand-in would not save memory
 
 #: Every primitive by name: the list the test suite and docs iterate over.
 REGISTRY: dict[str, Primitive] = {}
@@ -109,16 +108,17 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
 
 
 def _is_large(data: Any) -> bool:
-    return type(data) is np.ndarray and data.nbytes > _SMALL_BYTES
+    """An array worth releasing (bigger than ``SMALL_BYTES``)."""
+    return type(data) is np.ndarray and data.nbytes > SMALL_BYTES
 
 
 def _release_unread(prim: Primitive, datas: list[Any], out: Any) -> tuple[tuple[Any, ...], Any]:
     """What a node keeps: the arrays its VJP reads, and shape/dtype stand-ins for the rest."""
     saves = prim.saves
     for i, data in enumerate(datas):
-        if i not in saves and type(data) is np.ndarray and data.nbytes > _SMALL_BYTES:
+        if i not in saves and _is_large(data):
             datas[i] = FreedArray(data.shape, data.dtype)
-    if "out" not in saves and type(out) is np.ndarray and out.nbytes > _SMALL_BYTES:
+    if "out" not in saves and _is_large(out):
         out = FreedArray(out.shape, out.dtype)
     return tuple(datas), out
 
