@@ -277,7 +277,7 @@ class Tensor:
         """``self += alpha * other`` in place (no allocation when ``other`` matches)."""
         data = self._mutate("add_")
         other = _raw(other)
-        np.add(data, other if alpha == 1 else alpha * other, out=data, casting="same_kind")
+        data += other if alpha == 1 else alpha * other  # numpy's in-place add (same_kind)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -287,7 +287,7 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         """``self *= other`` in place."""
         data = self._mutate("mul_")
-        np.multiply(data, _raw(other), out=data, casting="same_kind")
+        data *= _raw(other)
         return self
 
     # ------------------------------------------------------------------ operators
