@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from .mode import enable_grad, no_grad
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor, unwrap
+from .transforms import gradients
 
 
 class GradcheckError(AssertionError):
@@ -30,13 +31,13 @@ def _values(inputs: list[Any]) -> list[Any]:
     """Float inputs as float arrays to perturb; anything else is passed through."""
     out = []
     for x in inputs:
-        array = np.asarray(x.data if isinstance(x, Tensor) else x)
+        array = np.asarray(unwrap(x))
         out.append(array.copy() if array.dtype.kind == "f" else x)
     return out
 
 
 def _scalar(value: Any, projection: np.ndarray | None) -> float:
-    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=np.float64)
+    array = np.asarray(unwrap(value), dtype=np.float64)
     if projection is None:
         if array.size != 1:
             raise ValueError(
@@ -89,9 +90,9 @@ def _analytic(
     ]
     with enable_grad():
         out = f(*leaves)
-    out = out if isinstance(out, Tensor) else Tensor(out)
+    out = as_tensor(out)
     if out.requires_grad:
-        out.backward(grad_output if out.size != 1 or grad_output is not None else None)
+        out.backward(grad_output)
     return [
         None
         if not isinstance(t, Tensor)
@@ -125,7 +126,7 @@ def gradcheck(
             )
     with no_grad():
         probe = f(*(Tensor(v) for v in values))
-    shape = np.shape(probe.data if isinstance(probe, Tensor) else probe)
+    shape = np.shape(unwrap(probe))
     grad_output = None
     if int(np.prod(shape)) != 1:
         grad_output = np.random.default_rng(0).standard_normal(shape)
@@ -168,12 +169,10 @@ def gradgradcheck(
     values = _values(_as_list(inputs))
     with no_grad():
         probe = f(*(Tensor(v) for v in values))
-    shape = np.shape(probe.data if isinstance(probe, Tensor) else probe)
+    shape = np.shape(unwrap(probe))
     projection = np.random.default_rng(1).standard_normal(shape)
 
     def first_derivative_sum(*xs: Any) -> Tensor:
-        from .transforms import gradients
-
         leaves = [x for x in xs if isinstance(x, Tensor) and x.dtype.kind == "f"]
         for leaf in leaves:
             leaf.requires_grad_(True)

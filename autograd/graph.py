@@ -21,6 +21,7 @@ differentiable ops, so the gradient is itself a graph (higher-order derivatives)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .mode import enable_grad, state
-from .tensor import Tensor, changed_since, last_mutation, result_tensor
+from .tensor import Tensor, as_tensor, changed_since, last_mutation, result_tensor, unwrap
 
 if TYPE_CHECKING:
     from .primitive import Primitive
@@ -182,10 +183,10 @@ def run_backward(
     """
     if create_graph:
         xp = _namespaces().TENSOR_NS
-        grad = grad if isinstance(grad, Tensor) else Tensor(grad)
+        grad = as_tensor(grad)
     else:
         xp = _namespaces().NUMPY_NS
-        grad = grad.data if isinstance(grad, Tensor) else grad
+        grad = unwrap(grad)
     sink = _LeafSink(targets, create_graph, grad)
     node = root._node
     if node is None:  # backward on a leaf: its gradient is the seed itself
@@ -213,11 +214,12 @@ def run_backward(
                 _check_versions(node)
             args, out = _graph_inputs(node) if create_graph else (saved, node.out)
             prim, params = node.prim, node.params
-            if prim.vjp is not None:
+            vjps = prim.vjps  # one rule per input, or None when the rule is joint:
+            joint = None
+            if vjps is None:
                 joint = (
                     prim.vjp(xp, g, out, *args, **params) if params else prim.vjp(xp, g, out, *args)
                 )
-            vjps = prim.vjps
             in_grads = [None] * len(parents) if on_step is not None else None
             for i, parent in enumerate(parents):
                 is_node = type(parent) is Node
@@ -331,13 +333,4 @@ def _check_versions(node: Node) -> None:
             )
 
 
-class _NullContext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_CONTEXT = _NullContext()
-_NO_PARAMS: dict[str, Any] = {}
+_NO_CONTEXT = contextlib.nullcontext()

@@ -48,10 +48,16 @@ class _SetGradMode:
         state.grad_enabled = self._saved.pop()
 
     def __call__(self, func: F) -> F:
+        enabled = self.enabled
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            previous = state.grad_enabled  # per call, so threads and recursion are safe
+            state.grad_enabled = enabled
+            try:
                 return func(*args, **kwargs)
+            finally:
+                state.grad_enabled = previous
 
         return wrapper  # type: ignore[return-value]
 
@@ -74,13 +80,3 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801 - named like torch.set_grad_
     def __init__(self, mode: bool) -> None:
         super().__init__()
         self.enabled = bool(mode)
-
-    def __call__(self, func: F) -> F:
-        mode = self.enabled
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]

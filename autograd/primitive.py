@@ -101,10 +101,10 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
         check_finite(out, f"'{prim.name}' (forward)")
     if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
         return result_tensor(out, None)
-    saved, kept_out = tuple(datas), out
+    kept_out = out
     if prim.saves is not None and (_is_large(out) or _is_large(datas[0])):
-        saved, kept_out = _release_unread(prim, datas, out)
-    return result_tensor(out, Node(prim, tuple(parents), saved, params, kept_out))
+        kept_out = _release_unread(prim, datas, out)
+    return result_tensor(out, Node(prim, tuple(parents), tuple(datas), params, kept_out))
 
 
 def _is_large(data: Any) -> bool:
@@ -112,15 +112,13 @@ def _is_large(data: Any) -> bool:
     return type(data) is np.ndarray and data.nbytes > SMALL_BYTES
 
 
-def _release_unread(prim: Primitive, datas: list[Any], out: Any) -> tuple[tuple[Any, ...], Any]:
-    """What a node keeps: the arrays its VJP reads, and shape/dtype stand-ins for the rest."""
+def _release_unread(prim: Primitive, datas: list[Any], out: Any) -> Any:
+    """Swap the arrays the VJP does not read for shape/dtype stand-ins; return ``out``'s."""
     saves = prim.saves
     for i, data in enumerate(datas):
         if i not in saves and _is_large(data):
             datas[i] = FreedArray(data.shape, data.dtype)
-    if "out" not in saves and _is_large(out):
-        out = FreedArray(out.shape, out.dtype)
-    return tuple(datas), out
+    return out if "out" in saves or not _is_large(out) else FreedArray(out.shape, out.dtype)
 
 
 def shape_error(prim: Primitive, datas: list[Any], exc: Exception) -> ValueError:

@@ -112,7 +112,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: Any) -> None:
         if value is not None:
-            value = value if isinstance(value, Tensor) else Tensor(value)
+            value = as_tensor(value)
             if value.shape != self.shape:
                 raise ValueError(
                     f"assigned grad has shape {value.shape}, but the tensor has shape "
@@ -257,11 +257,11 @@ class Tensor:
         return self.data
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._mutate("__setitem__")[_raw_index(index)] = _raw(value)
+        self._mutate("__setitem__")[unwrap_index(index)] = unwrap(value)
 
     def copy_(self, source: Any) -> Tensor:
         """Copy ``source`` (broadcast to this shape) into this tensor in place."""
-        np.copyto(self._mutate("copy_"), _raw(source), casting="same_kind")
+        np.copyto(self._mutate("copy_"), unwrap(source), casting="same_kind")
         return self
 
     def fill_(self, value: float) -> Tensor:
@@ -276,7 +276,7 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """``self += alpha * other`` in place (no allocation when ``other`` matches)."""
         data = self._mutate("add_")
-        other = _raw(other)
+        other = unwrap(other)
         data += other if alpha == 1 else alpha * other  # numpy's in-place add (same_kind)
         return self
 
@@ -287,7 +287,7 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         """``self *= other`` in place."""
         data = self._mutate("mul_")
-        data *= _raw(other)
+        data *= unwrap(other)
         return self
 
     # ------------------------------------------------------------------ operators
@@ -511,14 +511,25 @@ def _check_differentiable_dtype(dtype: np.dtype) -> None:
         )
 
 
-def _raw(value: Any) -> Any:
+def unwrap(value: Any) -> Any:
+    """A Tensor's ``data``; anything else unchanged."""
     return value.data if isinstance(value, Tensor) else value
 
 
-def _raw_index(index: Any) -> Any:
+def as_tensor(value: Any) -> Tensor:
+    """``value`` itself if it is a Tensor, else a new (constant) Tensor of it."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def unwrap_index(index: Any) -> Any:
+    """An index for numpy: Tensors become their arrays, lists become arrays."""
     if isinstance(index, tuple):
-        return tuple(_raw(i) for i in index)
-    return _raw(index)
+        return tuple(_index_part(part) for part in index)
+    return _index_part(index)
+
+
+def _index_part(part: Any) -> Any:
+    return np.asarray(part) if isinstance(part, list) else unwrap(part)
 
 
 def result_tensor(data: Any, node: Node | None) -> Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 from .graph import run_backward
 from .mode import enable_grad, state
 from .ops import stack
-from .tensor import Tensor, seed_gradient
+from .tensor import Tensor, as_tensor, seed_gradient
 
 Argnums = int | tuple[int, ...]
 
@@ -46,7 +46,7 @@ def gradients(
             targets=targets,
         )
     return tuple(
-        Tensor(np.zeros_like(x.data)) if r is None else r if isinstance(r, Tensor) else Tensor(r)
+        Tensor(np.zeros_like(x.data)) if r is None else as_tensor(r)
         for r, x in zip(results, inputs)
     )
 
@@ -65,7 +65,7 @@ def _prepare(args: tuple[Any, ...], argnums: Argnums) -> tuple[list[Any], list[T
     inputs = []
     nested = state.transform_depth > 0
     for n in _argnum_tuple(argnums, len(args)):
-        x = args[n] if isinstance(args[n], Tensor) else Tensor(args[n])
+        x = as_tensor(args[n])
         if x.dtype.kind != "f":
             raise TypeError(
                 f"can only differentiate with respect to floating-point inputs; argument "
@@ -75,7 +75,8 @@ def _prepare(args: tuple[Any, ...], argnums: Argnums) -> tuple[list[Any], list[T
             nested = True
         else:
             x = Tensor(x.data, requires_grad=True)
-        call_args[n] = inputs.append(x) or x
+        inputs.append(x)
+        call_args[n] = x
     return call_args, inputs, nested
 
 
@@ -86,7 +87,7 @@ def _evaluate(f: Callable[..., Any], call_args: list[Any]) -> Tensor:
             out = f(*call_args)
     finally:
         state.transform_depth -= 1
-    return out if isinstance(out, Tensor) else Tensor(out)
+    return as_tensor(out)
 
 
 def _pick(grads: tuple[Tensor, ...], argnums: Argnums) -> Any:

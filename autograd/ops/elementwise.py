@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..primitive import Primitive, apply
-from ..tensor import Tensor, result_tensor
+from ..tensor import Tensor, result_tensor, unwrap
 
 ArrayLike = Any
 
@@ -323,7 +323,7 @@ def clip(x: ArrayLike, lo: Any = None, hi: Any = None) -> Tensor:
     """Clamp ``x`` into ``[lo, hi]`` (either may be None); gradient passes at the bounds."""
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
-    return apply(CLIP, (x,), {"lo": _constant(lo), "hi": _constant(hi)})
+    return apply(CLIP, (x,), {"lo": unwrap(lo), "hi": unwrap(hi)})
 
 
 def astype(x: ArrayLike, dtype: Any) -> Tensor:
@@ -332,12 +332,8 @@ def astype(x: ArrayLike, dtype: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------- not differentiable
-def _constant(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
-
-
 def _non_differentiable(func: Any, *args: Any) -> Tensor:
-    return result_tensor(func(*(_constant(a) for a in args)), None)
+    return result_tensor(func(*(unwrap(a) for a in args)), None)
 
 
 def sign(x: ArrayLike) -> Tensor:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..primitive import Primitive, apply
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 
 
 def _grad_a(xp: Any, g: Any, out: Any, a: Any, b: Any) -> Any:
@@ -72,7 +72,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
 
     One graph node instead of two, and no intermediate ``x @ weight`` kept for backward.
     """
-    w_shape = np.shape(weight.data if isinstance(weight, Tensor) else weight)
+    w_shape = np.shape(unwrap(weight))
     if len(w_shape) != 2:
         raise ValueError(f"linear: weight must be 2-d (in_features, out_features), got {w_shape}")
     if bias is None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..primitive import Primitive, apply
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -115,8 +115,8 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> 
     ``target`` is int labels of shape ``(m,)`` or class probabilities (e.g. one-hot)
     of shape ``(m, k)``; ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"``.
     """
-    shape = np.shape(logits.data if isinstance(logits, Tensor) else logits)
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    shape = np.shape(unwrap(logits))
+    labels = np.asarray(unwrap(target))
     if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if len(shape) != 2:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..primitive import Primitive, apply
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 
 Axis = int | tuple[int, ...] | None
 
@@ -114,7 +114,7 @@ LOGSUMEXP = Primitive(
 
 def _reduce(prim: Primitive, x: Any, axis: Axis, keepdims: bool) -> Tensor:
     if axis is not None:
-        ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+        ndim = np.ndim(unwrap(x))
         if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
             axis = ()  # like numpy and torch: a 0-d input accepts axis 0 or -1 (a no-op)
         else:

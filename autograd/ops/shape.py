@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..primitive import Primitive, apply
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap, unwrap_index
 from .reduce import normalize_axis
 
 
@@ -117,7 +117,7 @@ STACK = Primitive(
 
 
 def _ndim(x: Any) -> int:
-    return np.ndim(x.data if isinstance(x, Tensor) else x)
+    return np.ndim(unwrap(x))
 
 
 def _shape_tuple(shape: Any) -> tuple[int, ...]:
@@ -164,21 +164,9 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
     return apply(BROADCAST_TO, (x,), {"shape": _shape_tuple(shape)})
 
 
-def _raw_index_part(part: Any) -> Any:
-    if isinstance(part, Tensor):
-        return part.data
-    if isinstance(part, list):
-        return np.asarray(part)
-    return part
-
-
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]``: basic slices, integer arrays and boolean masks, as numpy."""
-    if isinstance(index, tuple):
-        index = tuple(_raw_index_part(p) for p in index)
-    else:
-        index = _raw_index_part(index)
-    return apply(GETITEM, (x,), {"index": index})
+    return apply(GETITEM, (x,), {"index": unwrap_index(index)})
 
 
 def scatter_add(x: Any, index: Any, shape: Any) -> Tensor:
