@@ -18,12 +18,16 @@ Run: ``python -m benchmarks.bench_overhead [--quick]``.
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
 
 import numpy as np
 
-from .bench_chain import elementwise_chain, tensor_chain_engine, tensor_chain_numpy
+from .bench_chain import (
+    elementwise_chain,
+    tensor_chain_engine,
+    tensor_chain_numpy,
+    timed_backward,
+)
 from .common import interleaved, missing_note, row, torch_or_none
 
 SHAPE = (8,)
@@ -36,12 +40,11 @@ def op_count(steps: int) -> int:
 
 def torch_chain(torch: Any, x0: np.ndarray, steps: int) -> tuple[float, float, np.ndarray]:
     """``bench_chain``'s chain in PyTorch: forward seconds, backward seconds, gradient."""
-    start = time.perf_counter()
     x = torch.tensor(x0, requires_grad=True)
-    loss = elementwise_chain(x, steps, torch.tanh, torch.exp)
-    built = time.perf_counter()
-    loss.backward()
-    return built - start, time.perf_counter() - built, x.grad.numpy()
+    forward_s, backward_s = timed_backward(
+        lambda: elementwise_chain(x, steps, torch.tanh, torch.exp)
+    )
+    return forward_s, backward_s, x.grad.numpy()
 
 
 def run(quick: bool = False) -> dict[str, Any]:
