@@ -65,7 +65,7 @@ from .ops import (
     where,
 )
 from .primitive import REGISTRY, Primitive
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
 from .viz import draw, to_dot
 
@@ -81,6 +81,7 @@ __all__ = [
     "abs",
     "add",
     "arange",
+    "as_tensor",
     "astype",
     "broadcast_to",
     "clip",

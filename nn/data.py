@@ -45,8 +45,8 @@ class DataLoader:
         drop_last: bool = False,
         rng: Rng = None,
     ) -> None:
-        self.X = np.asarray(X.data if isinstance(X, ag.Tensor) else X)
-        self.y = None if y is None else np.asarray(y.data if isinstance(y, ag.Tensor) else y)
+        self.X = np.asarray(X)
+        self.y = None if y is None else np.asarray(y)
         if self.X.ndim == 0:
             raise ValueError("DataLoader: X must have a first (example) axis, got a scalar")
         if self.y is not None and len(self.y) != len(self.X):

@@ -45,10 +45,6 @@ REDUCTIONS = ("mean", "sum", "none")
 _PROB_FLOOR = math.exp(-100.0)
 
 
-def _tensor(x: Any) -> ag.Tensor:
-    return x if isinstance(x, ag.Tensor) else ag.Tensor(x)
-
-
 def _reduce(losses: ag.Tensor, reduction: str, fn: str) -> ag.Tensor:
     if reduction == "mean":
         return losses.mean()
@@ -85,7 +81,7 @@ def dropout(
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
-    x = _tensor(x)
+    x = ag.as_tensor(x)
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -110,7 +106,7 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
     Like PyTorch, there is no factor ½ (the notes' ``½||h(x) - y||²`` is
     ``mse_loss(..., reduction="sum") / 2``).
     """
-    pred, target = _tensor(pred), _tensor(target)
+    pred, target = ag.as_tensor(pred), ag.as_tensor(target)
     _same_shape("mse_loss", pred, target)
     diff = pred - target
     return _reduce(diff * diff, reduction, "mse_loss")
@@ -122,7 +118,7 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> ag.
     Each log is clamped at -100 (as PyTorch) so ``p = 0`` or ``1`` stays finite.
     For raw scores use :func:`binary_cross_entropy_with_logits`, which is stabler.
     """
-    prob, target = _tensor(prob), _tensor(target)
+    prob, target = ag.as_tensor(prob), ag.as_tensor(target)
     _same_shape("binary_cross_entropy", prob, target)
     if prob.size and (np.min(prob.data) < 0 or np.max(prob.data) > 1):
         raise ValueError(
@@ -142,7 +138,7 @@ def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "
     Equal to ``binary_cross_entropy(sigmoid(z), y)`` without overflow or log(0);
     its gradient is ``sigmoid(z) - y`` (the notes' ``A - Y``), also at ``z = 0``.
     """
-    logit, target = _tensor(logit), _tensor(target)
+    logit, target = ag.as_tensor(logit), ag.as_tensor(target)
     _same_shape("binary_cross_entropy_with_logits", logit, target)
     losses = ag.maximum(logit, 0) - logit * target + ag.log1p(ag.exp(-ag.abs(logit)))
     return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
@@ -160,7 +156,7 @@ def l2_penalty(params: Any, lam: float) -> ag.Tensor:
     if isinstance(params, ag.Tensor):
         params = [params]
     tensors: Iterable[Any] = params.parameters() if hasattr(params, "parameters") else params
-    weights = [_tensor(t) for t in tensors]
+    weights = [ag.as_tensor(t) for t in tensors]
     weights = [w for w in weights if w.ndim >= 2]
     if not weights:
         return ag.Tensor(0.0)

@@ -164,7 +164,7 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> ag.Tensor:
         """Merge the axes from ``start_axis`` on into one."""
-        x = x if isinstance(x, ag.Tensor) else ag.Tensor(x)
+        x = ag.as_tensor(x)
         return ag.reshape(x, x.shape[: self.start_axis] + (-1,))
 
     def extra_repr(self) -> str:

@@ -285,7 +285,7 @@ def _bump_generation() -> None:
 
 def _checked_value(key: str, value: Any, param: Parameter) -> np.ndarray:
     """``value`` as an array of ``param``'s shape and dtype, or a clear error."""
-    array = np.asarray(value.data if isinstance(value, ag.Tensor) else value)
+    array = np.asarray(value)
     if array.shape != param.shape:
         raise ValueError(
             f"load_state_dict: size mismatch for {key!r}: copying a value of shape "

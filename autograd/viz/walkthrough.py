@@ -125,7 +125,7 @@ def backward_steps(
         raise ValueError(f"backward_steps: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     picture = Picture(root, show_data=show_data, modules=modules)
     seed = seed_gradient(root, grad)
-    seed = np.array(seed.data if isinstance(seed, Tensor) else seed, copy=True)
+    seed = np.array(seed, copy=True)
     steps = record_steps(root, seed)
     frames = _frames(picture, root._node, seed, steps)
     reserved = frames[-1][1]

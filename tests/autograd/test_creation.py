@@ -59,3 +59,14 @@ def test_rand_range_and_randn_moments():
     assert u.min() >= 0.0 and u.max() < 1.0
     z = ag.randn(10_000, rng=0).numpy()
     assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
+
+
+def test_as_tensor_keeps_tensors_and_wraps_the_rest():
+    t = ag.tensor([1.0, 2.0], requires_grad=True)
+    assert ag.as_tensor(t) is t
+    array = np.array([1.0, 2.0], dtype=np.float32)
+    wrapped = ag.as_tensor(array)
+    assert isinstance(wrapped, ag.Tensor) and not wrapped.requires_grad
+    assert wrapped.dtype == np.float32
+    np.testing.assert_array_equal(wrapped.numpy(), array)
+    assert ag.as_tensor(3.0).dtype == np.float64
