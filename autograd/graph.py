@@ -24,15 +24,12 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .mode import enable_grad, state
 from .tensor import Tensor, as_tensor, changed_since, last_mutation, result_tensor, unwrap
-
-if TYPE_CHECKING:
-    from .primitive import Primitive
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
@@ -42,6 +39,7 @@ FREED_GRAPH_MESSAGE = (
     "you need to access saved tensors after calling backward."
 )
 
+ndarray = np.ndarray
 
 #: Arrays up to this size are kept rather than released: a stand-in would not save memory.
 SMALL_BYTES = 1024
@@ -70,26 +68,17 @@ class FreedArray:
 
 
 class Node:
-    """One recorded application of a primitive (PyTorch's ``grad_fn``)."""
+    """One recorded application of a primitive (PyTorch's ``grad_fn``).
+
+    ``prim``; ``parents`` (per input: its node, the leaf tensor, or None); ``saved``
+    (per input: the array, a :class:`FreedArray`, or a Python scalar); ``params``;
+    ``out`` (the output array); ``epoch`` (the in-place mutation count when recorded);
+    ``name`` and ``scope`` (the nn modules under way) for pictures. Only
+    :func:`~autograd.primitive.apply` makes nodes; it fills the slots directly, as
+    backward releases ``saved`` and ``out`` directly: both run once per op.
+    """
 
     __slots__ = ("prim", "parents", "saved", "params", "out", "epoch", "name", "scope")
-
-    def __init__(
-        self,
-        prim: Primitive,
-        parents: tuple[Any, ...],
-        saved: tuple[Any, ...],
-        params: dict[str, Any] | None,
-        out: Any,
-    ) -> None:
-        self.prim = prim
-        self.parents = parents
-        self.saved = saved
-        self.params = params
-        self.out = out
-        self.epoch = last_mutation[0]
-        self.name: str | None = None
-        self.scope = state.scope
 
     @property
     def freed(self) -> bool:
@@ -105,13 +94,6 @@ class Node:
     def dtype(self) -> np.dtype:
         """Dtype of the node's output (known even after the arrays are freed)."""
         return self.out.dtype
-
-    def free(self) -> None:
-        """Release the saved arrays, keeping the output's shape and dtype (for pictures)."""
-        self.saved = None
-        out = self.out
-        if type(out) is np.ndarray and out.nbytes > SMALL_BYTES:
-            self.out = FreedArray(out.shape, out.dtype)
 
     def __repr__(self) -> str:
         return f"<{self.prim.name}Backward>"
@@ -194,9 +176,10 @@ def run_backward(
         return sink.results
 
     deps = count_consumers(node)
-    grads: dict[Node, Any] = {node: grad}
+    grads: dict[Any, Any] = {node: grad}  # summed gradients, keyed by node or by leaf tensor
     ready = [node]
     anomaly = state.anomaly
+    mutation = last_mutation[0]  # nothing changes arrays in place during the pass
     with enable_grad() if create_graph else _NO_CONTEXT:
         while ready:
             node = ready.pop()
@@ -210,10 +193,15 @@ def run_backward(
             saved = node.saved
             if saved is None:
                 raise RuntimeError(FREED_GRAPH_MESSAGE)
-            if node.epoch < last_mutation[0]:
+            if node.epoch < mutation:
                 _check_versions(node)
-            args, out = _graph_inputs(node) if create_graph else (saved, node.out)
-            prim, params = node.prim, node.params
+            if create_graph:
+                args, out = _graph_inputs(node)
+            else:
+                args = saved
+                out = node.out
+            prim = node.prim
+            params = node.params
             vjps = prim.vjps  # one rule per input, or None when the rule is joint:
             joint = None
             if vjps is None:
@@ -222,36 +210,39 @@ def run_backward(
                 )
             in_grads = [None] * len(parents) if on_step is not None else None
             for i, parent in enumerate(parents):
+                if parent is None:
+                    continue  # a raw array or Python scalar: no gradient wanted
                 is_node = type(parent) is Node
-                if not (is_node or parent is not None and parent._requires_grad):
-                    continue  # a constant input: no gradient wanted
-                if vjps is None:
-                    gi = joint[i]
-                elif params:
-                    gi = vjps[i](xp, g, out, *args, **params)
-                else:
-                    gi = vjps[i](xp, g, out, *args)
-                if gi is not None:
-                    like = saved[i]
-                    if gi.shape != like.shape or gi.dtype != like.dtype:
-                        gi = fit_grad(gi, like)
-                    if anomaly:
-                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
-                    if in_grads is not None:
-                        in_grads[i] = gi
-                    if is_node:
+                if is_node or parent._requires_grad:
+                    if vjps is None:
+                        gi = joint[i]
+                    elif params:
+                        gi = vjps[i](xp, g, out, *args, **params)
+                    else:
+                        gi = vjps[i](xp, g, out, *args)
+                    if gi is not None:
+                        like = saved[i]
+                        if gi.shape != like.shape or gi.dtype != like.dtype:
+                            gi = fit_grad(gi, like)
+                        if anomaly:
+                            check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                        if in_grads is not None:
+                            in_grads[i] = gi
                         prev = grads.get(parent)
                         grads[parent] = gi if prev is None else prev + gi
-                    else:
-                        sink.deliver(parent, gi)
-                if is_node:
-                    count = deps[parent] = deps[parent] - 1
-                    if count == 0:
-                        ready.append(parent)
+                    if is_node:
+                        count = deps[parent] = deps[parent] - 1
+                        if count == 0:
+                            ready.append(parent)
             if on_step is not None:
                 on_step(node, g, in_grads)
-            if not retain_graph:
-                node.free()
+            if not retain_graph:  # release what the VJP read; keep out's shape for pictures
+                node.saved = None
+                kept = node.out
+                if type(kept) is ndarray and kept.nbytes > SMALL_BYTES:
+                    node.out = FreedArray(kept.shape, kept.dtype)
+        for leaf, g in grads.items():  # every node has run: what is left arrived at leaves
+            sink.deliver(leaf, g)
     return sink.results
 
 

@@ -17,10 +17,12 @@ import numpy as np
 
 from .graph import SMALL_BYTES, FreedArray, Node, check_finite
 from .mode import state
-from .tensor import Tensor, result_tensor
+from .tensor import Tensor, last_mutation
 
 VJP = Callable[..., Any]
 
+_new = object.__new__
+ndarray = np.ndarray
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 
 #: Every primitive by name: the list the test suite and docs iterate over.
@@ -79,17 +81,17 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
     """
     datas = []
     parents = []
-    needs_grad = False
+    record = False
     for arg in args:
         if isinstance(arg, Tensor):
             datas.append(arg.data)
             node = arg._node
             if node is None:
                 parents.append(arg)
-                needs_grad = needs_grad or arg._requires_grad
+                record = record or arg._requires_grad
             else:
                 parents.append(node)
-                needs_grad = True
+                record = True
         else:
             datas.append(np.asarray(arg) if type(arg) in _SEQUENCES else arg)
             parents.append(None)
@@ -97,14 +99,76 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
         out = prim.forward(*datas, **params) if params else prim.forward(*datas)
     except ValueError as exc:
         raise shape_error(prim, datas, exc) from exc
+    return _result(prim, out, record, tuple(parents), datas, params)
+
+
+def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
+    """``apply(prim, (a, b))`` without the loop: the fast path of the Tensor operators."""
+    if isinstance(a, Tensor):
+        data_a, parent_a = a.data, a._node
+        if parent_a is None:
+            parent_a, record = a, a._requires_grad
+        else:
+            record = True
+    else:
+        data_a, parent_a, record = np.asarray(a) if type(a) in _SEQUENCES else a, None, False
+    if isinstance(b, Tensor):
+        data_b, parent_b = b.data, b._node
+        if parent_b is None:
+            parent_b, record = b, record or b._requires_grad
+        else:
+            record = True
+    else:
+        data_b, parent_b = np.asarray(b) if type(b) in _SEQUENCES else b, None
+    try:
+        out = prim.forward(data_a, data_b)
+    except ValueError as exc:
+        raise shape_error(prim, [data_a, data_b], exc) from exc
+    return _result(prim, out, record, (parent_a, parent_b), [data_a, data_b], None)
+
+
+def _result(
+    prim: Primitive,
+    out: Any,
+    record: bool,
+    parents: tuple[Any, ...],
+    datas: list[Any],
+    params: dict[str, Any] | None,
+) -> Tensor:
+    """The output tensor, with a node when ``record`` (an input requires grad) allows one.
+
+    Written out flat (no helper calls): it runs once per op.
+    """
     if state.anomaly:
         check_finite(out, f"'{prim.name}' (forward)")
-    if not (needs_grad and state.grad_enabled) or out.dtype.kind != "f":
-        return result_tensor(out, None)
-    kept_out = out
-    if prim.saves is not None and (_is_large(out) or _is_large(datas[0])):
-        kept_out = _release_unread(prim, datas, out)
-    return result_tensor(out, Node(prim, tuple(parents), tuple(datas), params, kept_out))
+    tensor = _new(Tensor)
+    tensor.data = out
+    tensor._grad = tensor._name = None
+    tensor._version = 0
+    if record and state.grad_enabled and out.dtype.kind == "f":
+        saves = prim.saves
+        if saves is not None and (
+            type(out) is ndarray
+            and out.nbytes > SMALL_BYTES
+            or type(datas[0]) is ndarray
+            and datas[0].nbytes > SMALL_BYTES
+        ):
+            out = _release_unread(saves, datas, out)
+        node = _new(Node)
+        node.prim = prim
+        node.parents = parents
+        node.saved = tuple(datas)
+        node.params = params
+        node.out = out
+        node.epoch = last_mutation[0]
+        node.name = None
+        node.scope = state.scope
+        tensor._node = node
+        tensor._requires_grad = True
+    else:
+        tensor._node = None
+        tensor._requires_grad = False
+    return tensor
 
 
 def _is_large(data: Any) -> bool:
@@ -112,9 +176,9 @@ def _is_large(data: Any) -> bool:
     return type(data) is np.ndarray and data.nbytes > SMALL_BYTES
 
 
-def _release_unread(prim: Primitive, datas: list[Any], out: Any) -> Any:
-    """Swap the arrays the VJP does not read for shape/dtype stand-ins; return ``out``'s."""
-    saves = prim.saves
+def _release_unread(saves: frozenset[int | str], datas: list[Any], out: Any) -> Any:
+    """Swap the arrays the VJP does not read (not in ``saves``) for shape/dtype stand-ins;
+    return what the node keeps of ``out``."""
     for i, data in enumerate(datas):
         if i not in saves and _is_large(data):
             datas[i] = FreedArray(data.shape, data.dtype)

@@ -292,28 +292,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
-        return _apply(_ew.ADD, (self, other))
+        return _apply_binary(_ew.ADD, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _apply(_ew.ADD, (other, self))
+        return _apply_binary(_ew.ADD, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _apply(_ew.SUBTRACT, (self, other))
+        return _apply_binary(_ew.SUBTRACT, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _apply(_ew.SUBTRACT, (other, self))
+        return _apply_binary(_ew.SUBTRACT, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _apply(_ew.MULTIPLY, (self, other))
+        return _apply_binary(_ew.MULTIPLY, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _apply(_ew.MULTIPLY, (other, self))
+        return _apply_binary(_ew.MULTIPLY, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _apply(_ew.DIVIDE, (self, other))
+        return _apply_binary(_ew.DIVIDE, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _apply(_ew.DIVIDE, (other, self))
+        return _apply_binary(_ew.DIVIDE, other, self)
 
     def __pow__(self, other: Any) -> Tensor:
         return _ops.pow(self, other)
@@ -322,10 +322,10 @@ class Tensor:
         return _ops.pow(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _apply(_linalg.MATMUL, (self, other))
+        return _apply_binary(_linalg.MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _apply(_linalg.MATMUL, (other, self))
+        return _apply_binary(_linalg.MATMUL, other, self)
 
     def __neg__(self) -> Tensor:
         return _apply(_ew.NEGATIVE, (self,))
@@ -576,3 +576,4 @@ from . import ops as _ops  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .primitive import apply as _apply  # noqa: E402
+from .primitive import apply_binary as _apply_binary  # noqa: E402
