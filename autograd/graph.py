@@ -11,8 +11,9 @@ Python scalars), the input arrays its VJP needs and its own output array. Backwa
    (Kahn's algorithm on the reversed graph, i.e. reverse topological order),
    summing gradients that meet at a node and reducing each input's gradient back to
    the input's shape and dtype (:func:`fit_grad`, the one broadcasting helper);
-3. accumulates into leaves' ``.grad`` and frees each node's saved arrays as soon as
-   its VJP has run, unless ``retain_graph=True``.
+3. frees each node's saved arrays as soon as its VJP has run, unless
+   ``retain_graph=True``; sums the gradients arriving at each leaf in the same way
+   and, once every node has run, adds each leaf's sum to its ``.grad``.
 
 First-order backward runs every VJP on raw ndarrays with ``xp`` = numpy, recording
 nothing. ``create_graph=True`` runs the same rules on Tensors with ``xp`` = the
@@ -41,8 +42,10 @@ FREED_GRAPH_MESSAGE = (
 
 ndarray = np.ndarray
 
-#: Arrays up to this size are kept rather than released: a stand-in would not save memory.
-SMALL_BYTES = 1024
+#: Arrays up to this size (64 KiB) are kept rather than released: swapping one for a
+#: stand-in costs about a microsecond, as much as computing on it, and keeping it costs
+#: at most 64 KiB per node. Big arrays, where memory matters, are always released.
+SMALL_BYTES = 64 * 1024
 
 
 class FreedArray:
@@ -169,11 +172,11 @@ def run_backward(
     else:
         xp = _namespaces().NUMPY_NS
         grad = unwrap(grad)
-    sink = _LeafSink(targets, create_graph, grad)
+    results = None if targets is None else [None] * len(targets)
     node = root._node
     if node is None:  # backward on a leaf: its gradient is the seed itself
-        sink.deliver(root, grad)
-        return sink.results
+        _store_leaf_grads({root: grad}, targets, results, create_graph, grad)
+        return results
 
     deps = count_consumers(node)
     grads: dict[Any, Any] = {node: grad}  # summed gradients, keyed by node or by leaf tensor
@@ -189,7 +192,7 @@ def run_backward(
                 _release_parents(parents, deps, ready)
                 continue
             if targets is not None and node in targets:
-                sink.results[targets[node]] = g
+                results[targets[node]] = g
             saved = node.saved
             if saved is None:
                 raise RuntimeError(FREED_GRAPH_MESSAGE)
@@ -241,9 +244,9 @@ def run_backward(
                 kept = node.out
                 if type(kept) is ndarray and kept.nbytes > SMALL_BYTES:
                     node.out = FreedArray(kept.shape, kept.dtype)
-        for leaf, g in grads.items():  # every node has run: what is left arrived at leaves
-            sink.deliver(leaf, g)
-    return sink.results
+        # every node has run: what is left in grads arrived at leaves
+        _store_leaf_grads(grads, targets, results, create_graph, grad)
+    return results
 
 
 @functools.cache
@@ -281,31 +284,36 @@ def _release_parents(parents: tuple[Any, ...], deps: dict[Node, int], ready: lis
                 ready.append(parent)
 
 
-class _LeafSink:
-    """Where gradients arriving at leaves go: ``.grad`` (accumulated) or result slots."""
+def _store_leaf_grads(
+    grads: dict[Tensor, Any],
+    targets: dict[Any, int] | None,
+    results: list[Any] | None,
+    create_graph: bool,
+    seed: Any,
+) -> None:
+    """Hand each leaf its summed gradient: a result slot (``targets``), or its ``.grad``.
 
-    def __init__(self, targets: dict[Any, int] | None, create_graph: bool, seed: Any) -> None:
-        self.targets = targets
-        self.results: list[Any] | None = None if targets is None else [None] * len(targets)
-        self.create_graph = create_graph
-        self.given = {id(seed)}  # arrays that must not be shared by two leaves' .grad
-
-    def deliver(self, leaf: Tensor, g: Any) -> None:
-        """Hand the gradient ``g`` that arrived at ``leaf`` to its destination."""
-        if self.targets is not None:
-            slot = self.targets.get(leaf)
+    A ``.grad`` adds to the one already there. It never shares its array with another
+    leaf's ``.grad``, with the seed, or (as a view) with some other array.
+    """
+    if targets is not None:
+        for leaf, g in grads.items():
+            slot = targets.get(leaf)
             if slot is not None:
-                previous = self.results[slot]
-                self.results[slot] = g if previous is None else previous + g
-        elif self.create_graph:
-            leaf._grad = g if leaf._grad is None else leaf._grad + g
-        elif leaf._grad is None:
-            if g.base is not None or id(g) in self.given:
-                g = g.copy()  # a view, or an array another leaf already holds
-            self.given.add(id(g))
-            leaf._grad = result_tensor(g, None)
+                results[slot] = g
+        return
+    given = {id(seed)}
+    for leaf, g in grads.items():
+        old = leaf._grad
+        if create_graph:
+            leaf._grad = g if old is None else old + g
+        elif old is not None:
+            leaf._grad = result_tensor(old.data + g, None)
         else:
-            leaf._grad = result_tensor(leaf._grad.data + g, None)
+            if g.base is not None or id(g) in given:
+                g = g.copy()
+            given.add(id(g))
+            leaf._grad = result_tensor(g, None)
 
 
 def _check_versions(node: Node) -> None:

@@ -223,14 +223,12 @@ class Tensor:
         (where it is 1). The graph's saved arrays are freed unless ``retain_graph``;
         ``create_graph`` records the backward pass itself, for higher derivatives.
         """
-        from .graph import run_backward
-
         if not self._requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn: "
                 "call backward() on a result computed from tensors with requires_grad=True"
             )
-        run_backward(
+        _run_backward(
             self,
             seed_gradient(self, grad),
             retain_graph=retain_graph or create_graph,
@@ -556,7 +554,7 @@ def seed_gradient(output: Tensor, grad: Any) -> Any:
                 f"shape {output.shape}: pass backward(grad=...) of that shape, or reduce "
                 f"it first (e.g. .sum())"
             )
-        return np.ones_like(output.data)
+        return np.ones(output.data.shape, output.data.dtype)
     if isinstance(grad, Tensor):
         if grad.shape != output.shape:
             raise ValueError(_grad_shape_message(grad.shape, output.shape))
@@ -571,8 +569,10 @@ def _grad_shape_message(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     return f"backward: grad has shape {got} but the output has shape {want}; they must match"
 
 
-# Operators call the primitives defined in ops (imported last: ops imports Tensor).
+# Operators call the primitives in ops and backward the graph module (imported last:
+# they import Tensor).
 from . import ops as _ops  # noqa: E402
+from .graph import run_backward as _run_backward  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .primitive import apply as _apply  # noqa: E402

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..primitive import Primitive, apply
-from ..tensor import Tensor, unwrap
+from ..tensor import Tensor
 
 
 def _grad_a(xp: Any, g: Any, out: Any, a: Any, b: Any) -> Any:
@@ -42,6 +42,8 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
+    if type(w) is not np.ndarray or w.ndim != 2:
+        raise ValueError("the weight must be 2-d: (in_features, out_features)")
     out = x @ w
     if b is not None:
         out += b  # in place: the product is a fresh array
@@ -60,7 +62,7 @@ LINEAR = Primitive(
     vjps=(
         lambda xp, g, out, x, w, b=None: g @ w.T,
         _linear_grad_w,
-        lambda xp, g, out, x, w, b=None: g,
+        lambda xp, g, out, x, w, b=None: g.sum(axis=0) if g.ndim == 2 else g,
     ),
     saves=(0, 1),
     doc="x @ W + b (fused);  dx = G Wᵀ, dW = xᵀ G, db = sum of G over the batch",
@@ -72,9 +74,4 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
 
     One graph node instead of two, and no intermediate ``x @ weight`` kept for backward.
     """
-    w_shape = np.shape(unwrap(weight))
-    if len(w_shape) != 2:
-        raise ValueError(f"linear: weight must be 2-d (in_features, out_features), got {w_shape}")
-    if bias is None:
-        return apply(LINEAR, (x, weight))
-    return apply(LINEAR, (x, weight, bias))
+    return apply(LINEAR, (x, weight) if bias is None else (x, weight, bias))

@@ -41,12 +41,13 @@ def _cross_entropy(
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     total = exp.sum(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(total)
-    _residual["probs"] = exp / total
-    if target.dtype.kind in "iu":
-        losses = -log_probs[np.arange(len(target)), target]
+    log_total = np.log(total)
+    exp /= total
+    _residual["probs"] = exp
+    if target.dtype.kind in "iu":  # -log S_y = log sum e^z - z_y, on the shifted logits
+        losses = log_total[:, 0] - shifted[np.arange(len(target)), target]
     else:
-        losses = -(target * log_probs).sum(axis=-1)
+        losses = -(target * (shifted - log_total)).sum(axis=-1)
     if reduction == "none":
         return losses
     total_loss = losses.sum()
@@ -128,7 +129,8 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> 
                 f"cross_entropy: int labels must have shape ({m},) for logits {shape}, "
                 f"got {labels.shape}"
             )
-        if m and (labels.min() < 0 or labels.max() >= k):
+        as_unsigned = labels.view(f"u{labels.dtype.itemsize}")  # negatives become huge
+        if m and as_unsigned.max() >= k:
             raise ValueError(
                 f"cross_entropy: labels must lie in [0, {k}), got {labels.min()}..{labels.max()}"
             )
