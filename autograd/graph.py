@@ -133,11 +133,12 @@ def count_consumers(root: Node) -> dict[Node, int]:
     while stack:
         for parent in stack.pop().parents:
             if type(parent) is Node:
-                if parent in deps:
-                    deps[parent] += 1
-                else:
+                count = deps.get(parent)
+                if count is None:
                     deps[parent] = 1
                     stack.append(parent)
+                else:
+                    deps[parent] = count + 1
     return deps
 
 
@@ -225,7 +226,7 @@ def run_backward(
                         gi = vjps[i](xp, g, out, *args)
                     if gi is not None:
                         like = saved[i]
-                        if gi.shape != like.shape or gi.dtype != like.dtype:
+                        if gi.shape != like.shape or gi.dtype is not like.dtype:
                             gi = fit_grad(gi, like)
                         if anomaly:
                             check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")

@@ -83,15 +83,10 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
     parents = []
     record = False
     for arg in args:
-        if isinstance(arg, Tensor):
+        if isinstance(arg, Tensor):  # an op result's parent is its node; a leaf is its own
             datas.append(arg.data)
-            node = arg._node
-            if node is None:
-                parents.append(arg)
-                record = record or arg._requires_grad
-            else:
-                parents.append(node)
-                record = True
+            parents.append(arg._node or arg)
+            record = record or arg._requires_grad
         else:
             datas.append(np.asarray(arg) if type(arg) in _SEQUENCES else arg)
             parents.append(None)
@@ -102,22 +97,28 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
     return _result(prim, out, record, tuple(parents), datas, params)
 
 
+def apply_unary(prim: Primitive, x: Any) -> Tensor:
+    """``apply(prim, (x,))`` without the loop: the fast path of elementwise functions."""
+    if isinstance(x, Tensor):
+        data, parent, record = x.data, x._node or x, x._requires_grad
+    else:
+        data, parent, record = np.asarray(x) if type(x) in _SEQUENCES else x, None, False
+    try:
+        out = prim.forward(data)
+    except ValueError as exc:
+        raise shape_error(prim, [data], exc) from exc
+    return _result(prim, out, record, (parent,), [data], None)
+
+
 def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     """``apply(prim, (a, b))`` without the loop: the fast path of the Tensor operators."""
+    # An op result requires grad; its parent is its node. A leaf is its own parent.
     if isinstance(a, Tensor):
-        data_a, parent_a = a.data, a._node
-        if parent_a is None:
-            parent_a, record = a, a._requires_grad
-        else:
-            record = True
+        data_a, parent_a, record = a.data, a._node or a, a._requires_grad
     else:
         data_a, parent_a, record = np.asarray(a) if type(a) in _SEQUENCES else a, None, False
     if isinstance(b, Tensor):
-        data_b, parent_b = b.data, b._node
-        if parent_b is None:
-            parent_b, record = b, record or b._requires_grad
-        else:
-            record = True
+        data_b, parent_b, record = b.data, b._node or b, record or b._requires_grad
     else:
         data_b, parent_b = np.asarray(b) if type(b) in _SEQUENCES else b, None
     try:

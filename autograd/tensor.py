@@ -54,7 +54,10 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
+        shared = type(data) is np.ndarray
         data = np.asarray(data, dtype=dtype)
+        if data.ndim == 0 and not shared:  # a scalar: a numpy scalar, as op results are
+            data = data[()]
         if requires_grad:
             _check_differentiable_dtype(data.dtype)
         self.data = data
@@ -326,7 +329,7 @@ class Tensor:
         return _apply_binary(_linalg.MATMUL, other, self)
 
     def __neg__(self) -> Tensor:
-        return _apply(_ew.NEGATIVE, (self,))
+        return _apply_unary(_ew.NEGATIVE, self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -575,5 +578,5 @@ from . import ops as _ops  # noqa: E402
 from .graph import run_backward as _run_backward  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
-from .primitive import apply as _apply  # noqa: E402
 from .primitive import apply_binary as _apply_binary  # noqa: E402
+from .primitive import apply_unary as _apply_unary  # noqa: E402

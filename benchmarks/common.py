@@ -16,7 +16,12 @@ Timing rules (so that a ratio means something):
   OpenBLAS and PyTorch's OpenMP keep their worker threads spin-waiting for a while
   after a call, and on a 2-core machine those spinning threads slow down whichever
   library runs next (PyTorch's 1024-2048-2048-10 step measured 1.7× slower right
-  after numpy's than alone; with the pause it matches its solo time).
+  after numpy's than alone; with the pause it matches its solo time);
+- each sample starts with :data:`WARM_FRACTION` of its calls, untimed: in the first
+  calls after another library's turn, OpenBLAS's and PyTorch's thread pools still
+  contend for the two cores (measured at 64-128-10: the engine's step took 0.13 to
+  2.3 ms in a sample that came right after PyTorch's, 0.10 ms after numpy's, and so
+  did numpy's when the order was swapped).
 
 PyTorch and micrograd are optional peers: :func:`torch_or_none` and
 :func:`micrograd_or_none` return None (and the benchmark reports a note) when they
@@ -42,6 +47,9 @@ import autograd as ag
 
 #: Seconds to wait before each timed sample, so other libraries' worker threads go idle.
 SETTLE_S = 0.2
+
+#: Share of a sample's calls run untimed just before it (full runs only).
+WARM_FRACTION = 0.2
 
 #: PyTorch intra-op threads (the benchmark machine has 2 cores; numpy's BLAS uses its own).
 TORCH_THREADS = 2
@@ -78,12 +86,17 @@ def calls_per_sample(fn: Callable[[], Any], min_sample_s: float) -> int:
     return max(1, int(np.ceil(min_sample_s / max(once, 1e-9))))
 
 
-def time_sample(fn: Callable[[], Any], number: int, settle_s: float = 0.0) -> float:
+def time_sample(
+    fn: Callable[[], Any], number: int, settle_s: float = 0.0, warm_calls: int = 0
+) -> float:
     """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused.
 
-    Sleeps ``settle_s`` first, untimed (see the module docstring).
+    Sleeps ``settle_s`` and calls ``fn`` ``warm_calls`` times first, untimed (see the
+    module docstring).
     """
     time.sleep(settle_s)
+    for _ in range(warm_calls):
+        fn()
     gc.collect(1)  # young generations: the previous sample's garbage (a full pass is slow)
     was_enabled = gc.isenabled()
     gc.disable()
@@ -108,9 +121,10 @@ def interleaved(
 
     Each case is called ``warmup`` times, then calibrated (see
     :func:`calls_per_sample`), then ``repeats`` samples are taken in rotation, each
-    after a pause of :data:`SETTLE_S` seconds (none when ``quick``).
+    after a pause of :data:`SETTLE_S` seconds and :data:`WARM_FRACTION` of its calls
+    untimed (neither when ``quick``).
     """
-    settle_s = 0.0 if quick else SETTLE_S
+    settle_s, warm = (0.0, 0.0) if quick else (SETTLE_S, WARM_FRACTION)
     for fn in cases.values():
         for _ in range(warmup):
             fn()
@@ -118,7 +132,8 @@ def interleaved(
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
         for name, fn in cases.items():
-            samples[name].append(time_sample(fn, numbers[name], settle_s))
+            warm_calls = int(numbers[name] * warm)
+            samples[name].append(time_sample(fn, numbers[name], settle_s, warm_calls))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

@@ -102,11 +102,16 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         index = 0
+        states = self.state
         with ag.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad.data, self.state.setdefault(index, {}), group)
+                    grad = p.grad
+                    if grad is not None:
+                        state = states.get(index)
+                        if state is None:
+                            state = states[index] = {}
+                        self._update(p, grad.data, state, group)
                     index += 1
 
     # ------------------------------------------------------------------ state dicts

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import Primitive, apply
+from ..primitive import Primitive, apply, apply_unary
 from ..tensor import Tensor, result_tensor, unwrap
 
 ArrayLike = Any
@@ -241,7 +241,7 @@ def divide(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 def negative(x: ArrayLike) -> Tensor:
     """``-x``."""
-    return apply(NEGATIVE, (x,))
+    return apply_unary(NEGATIVE, x)
 
 
 def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
@@ -251,52 +251,52 @@ def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
 
 def exp(x: ArrayLike) -> Tensor:
     """Elementwise ``e**x``."""
-    return apply(EXP, (x,))
+    return apply_unary(EXP, x)
 
 
 def log(x: ArrayLike) -> Tensor:
     """Elementwise natural logarithm (``-inf`` at 0, like numpy)."""
-    return apply(LOG, (x,))
+    return apply_unary(LOG, x)
 
 
 def log1p(x: ArrayLike) -> Tensor:
     """Elementwise ``log(1 + x)``, accurate when ``x`` is tiny."""
-    return apply(LOG1P, (x,))
+    return apply_unary(LOG1P, x)
 
 
 def sqrt(x: ArrayLike) -> Tensor:
     """Elementwise square root (gradient ``inf`` at 0, like PyTorch)."""
-    return apply(SQRT, (x,))
+    return apply_unary(SQRT, x)
 
 
 def sin(x: ArrayLike) -> Tensor:
     """Elementwise sine."""
-    return apply(SIN, (x,))
+    return apply_unary(SIN, x)
 
 
 def cos(x: ArrayLike) -> Tensor:
     """Elementwise cosine."""
-    return apply(COS, (x,))
+    return apply_unary(COS, x)
 
 
 def tanh(x: ArrayLike) -> Tensor:
     """Elementwise hyperbolic tangent."""
-    return apply(TANH, (x,))
+    return apply_unary(TANH, x)
 
 
 def sigmoid(x: ArrayLike) -> Tensor:
     """Elementwise logistic function ``1 / (1 + e**-x)``, stable for large ``|x|``."""
-    return apply(SIGMOID, (x,))
+    return apply_unary(SIGMOID, x)
 
 
 def relu(x: ArrayLike) -> Tensor:
     """Elementwise ``max(x, 0)``; the gradient at 0 is 0."""
-    return apply(RELU, (x,))
+    return apply_unary(RELU, x)
 
 
 def abs(x: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
     """Elementwise ``|x|``; the gradient at 0 is 0."""
-    return apply(ABS, (x,))
+    return apply_unary(ABS, x)
 
 
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:

@@ -53,7 +53,9 @@ def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
 def _linear_grad_w(xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> Any:
     if x.ndim == 1:
         return xp.expand_dims(x, -1) * g
-    return x.reshape(-1, x.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+    if x.ndim == 2:
+        return x.T @ g
+    return x.reshape(-1, x.shape[-1]).T @ g.reshape(-1, g.shape[-1])  # batch axes: summed
 
 
 LINEAR = Primitive(
