@@ -3,7 +3,8 @@
 Timing rules (so that a ratio means something):
 
 - every implementation is warmed up first, then the implementations take turns
-  (A, B, C, A, B, C, ...) so machine noise hits all of them alike;
+  (A, B, C, B, C, A, C, A, B, ...) so machine noise hits all of them alike and none
+  always runs right after the same other one;
 - one sample runs a workload ``number`` times, with ``number`` chosen once per
   implementation so that a sample lasts at least ``min_sample_s`` (timer
   resolution and call overhead vanish); the result is the median over samples of
@@ -130,8 +131,10 @@ def interleaved(
             fn()
     numbers = {name: calls_per_sample(fn, min_sample_s) for name, fn in cases.items()}
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(repeats):
-        for name, fn in cases.items():
+    names = list(cases)
+    for turn in range(repeats):
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            fn = cases[name]
             warm_calls = int(numbers[name] * warm)
             samples[name].append(time_sample(fn, numbers[name], settle_s, warm_calls))
     return {name: statistics.median(values) for name, values in samples.items()}
