@@ -36,8 +36,9 @@ class Primitive:
     gradient run), or ``vjp``, one rule returning a tuple with a gradient (or None)
     for every input (for ops with a variable number of inputs). ``saves`` lists what
     the rules read: input indices and ``"out"`` (None: everything). Arrays not listed
-    are released at once, leaving only their shape and dtype (:class:`FreedArray`),
-    so the graph holds no more memory than hand-written backprop would. A parameter
+    and bigger than ``SMALL_BYTES`` (64 KiB) are released at once, leaving only their
+    shape and dtype (:class:`FreedArray`), so the graph holds no more memory than
+    hand-written backprop would. A parameter
     named with a leading ``_`` is a residual: a dict the forward fills for the
     first-order VJP (e.g. the softmax inside the fused cross-entropy), not shown in
     pictures; under ``create_graph`` rules recompute it with differentiable ops.

@@ -381,3 +381,32 @@ def test_where_and_concatenate_shape_errors_name_the_op():
         ag.concatenate([ag.tensor(np.ones((2, 3))), ag.tensor(np.ones((2, 2)))], axis=0)
     with pytest.raises(ValueError, match="reshape"):
         ag.tensor(np.ones(6)).reshape(4, 2)
+
+
+def test_unread_large_arrays_are_released_when_recorded_and_the_rest_after_backward():
+    big = ag.tensor(np.linspace(-1.0, 1.0, 2 * ag.graph.SMALL_BYTES // 8), requires_grad=True)
+    y = ag.relu(big)  # relu's VJP reads its output only: the big input is released at once
+    node = y.grad_fn
+    assert isinstance(node.saved[0], ag.graph.FreedArray)
+    assert node.saved[0].shape == big.shape and node.saved[0].dtype == big.dtype
+    assert node.out is y.data
+    y.sum().backward()
+    assert node.freed and isinstance(node.out, ag.graph.FreedArray)  # shape kept for pictures
+    assert node.shape == big.shape
+    np.testing.assert_array_equal(big.grad.numpy(), (big.numpy() > 0).astype(float))
+
+
+def test_small_arrays_are_kept_where_a_stand_in_would_cost_more_than_it_saves():
+    small = ag.tensor(np.linspace(-1.0, 1.0, 8), requires_grad=True)
+    y = ag.relu(small)
+    assert y.grad_fn.saved[0] is small.data
+    y.sum().backward()
+    assert y.grad_fn.freed and y.grad_fn.out is y.data
+
+
+def test_gradients_meeting_at_a_leaf_are_summed_once_into_its_grad():
+    w = ag.tensor(2.0, requires_grad=True)
+    w.grad = ag.tensor(10.0)
+    loss = w * 3.0 + w * w + ag.exp(w)  # three paths into w
+    loss.backward()
+    assert w.grad.item() == pytest.approx(10.0 + 3.0 + 4.0 + np.exp(2.0), rel=1e-15)

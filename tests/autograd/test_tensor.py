@@ -431,3 +431,15 @@ def test_in_place_through_detach_then_backward_raises(source):
 def test_tensors_hash_by_identity():
     a, b = ag.tensor([1.0]), ag.tensor([1.0])
     assert len({a, b}) == 2 and {a: 1}[a] == 1
+
+
+def test_python_scalars_become_numpy_scalars_and_in_place_ops_still_work():
+    t = ag.tensor(1.5, requires_grad=True)
+    assert type(t.data) is np.float64 and t.shape == () and t.numpy().shape == ()
+    shared = np.array(2.0)
+    assert ag.Tensor(shared).data is shared  # an ndarray is used as is, 0-d or not
+    with ag.no_grad():
+        t.add_(1.0)
+    assert t.item() == 2.5 and t._version > 0
+    (t * t).backward()
+    assert t.grad.item() == 5.0
