@@ -1,6 +1,6 @@
 """Tensor: an ndarray plus the flags and graph link that reverse-mode autodiff needs.
 
-A Tensor is a thin handle: ``data`` (an ndarray, or a numpy scalar for 0-d results),
+A Tensor is a thin handle: ``data`` (an ndarray, or a numpy scalar for 0-d values),
 ``requires_grad``, ``grad``, and for op results the graph :class:`~autograd.graph.Node`
 that produced it. Operators and methods forward to the primitives in
 :mod:`autograd.ops`; their semantics (broadcasting, dtype promotion, indexing) are
@@ -38,7 +38,8 @@ class Tensor:
     Parameters
     ----------
     data : array-like, Python scalar or Tensor
-        The values. ndarrays are used without copying (like ``np.asarray``).
+        The values. ndarrays are used without copying (like ``np.asarray``); Python
+        scalars become numpy scalars, like numpy's own 0-d results.
     requires_grad : bool
         Whether backward should compute ``dL/d(this tensor)`` into ``.grad``.
         Only floating-point tensors can require grad.
