@@ -183,6 +183,7 @@ def run_backward(
     grads: dict[Any, Any] = {node: grad}  # summed gradients, keyed by node or by leaf tensor
     ready = [node]
     anomaly = state.anomaly
+    inspect = anomaly or on_step is not None
     mutation = last_mutation[0]  # nothing changes arrays in place during the pass
     with enable_grad() if create_graph else _NO_CONTEXT:
         while ready:
@@ -216,28 +217,30 @@ def run_backward(
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue  # a raw array or Python scalar: no gradient wanted
-                is_node = type(parent) is Node
-                if is_node or parent._requires_grad:
-                    if vjps is None:
-                        gi = joint[i]
-                    elif params:
-                        gi = vjps[i](xp, g, out, *args, **params)
-                    else:
-                        gi = vjps[i](xp, g, out, *args)
-                    if gi is not None:
-                        like = saved[i]
-                        if gi.shape != like.shape or gi.dtype is not like.dtype:
-                            gi = fit_grad(gi, like)
-                        if anomaly:
-                            check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
-                        if in_grads is not None:
-                            in_grads[i] = gi
-                        prev = grads.get(parent)
-                        grads[parent] = gi if prev is None else prev + gi
-                    if is_node:
-                        count = deps[parent] = deps[parent] - 1
-                        if count == 0:
-                            ready.append(parent)
+                if type(parent) is Node:  # ready once its last consumer (this one) is done
+                    count = deps[parent] = deps[parent] - 1
+                    if count == 0:
+                        ready.append(parent)
+                elif not parent._requires_grad:
+                    continue  # a constant leaf
+                if joint is not None:
+                    gi = joint[i]
+                elif params:
+                    gi = vjps[i](xp, g, out, *args, **params)
+                else:
+                    gi = vjps[i](xp, g, out, *args)
+                if gi is None:
+                    continue
+                like = saved[i]
+                if gi.shape != like.shape or gi.dtype is not like.dtype:
+                    gi = fit_grad(gi, like)
+                if inspect:
+                    if anomaly:
+                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                    if in_grads is not None:
+                        in_grads[i] = gi
+                prev = grads.get(parent)
+                grads[parent] = gi if prev is None else prev + gi
             if on_step is not None:
                 on_step(node, g, in_grads)
             if not retain_graph:  # release what the VJP read; keep out's shape for pictures
