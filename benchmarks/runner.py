@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .common import SETTLE_S, TORCH_THREADS, environment
+from .common import SETTLE_S, TORCH_THREADS, WARM_FRACTION, environment
 
 TABLED = ("bench_mlp", "bench_scalar", "bench_overhead", "bench_deep", "bench_memory")
 EXTRAS = ("bench_chain", "bench_viz")
@@ -32,9 +32,11 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 METHOD = (
     "Times are medians over repeated samples taken after warm-up, the implementations "
-    "interleaved (A, B, C, A, B, C, ...) in one process, garbage collector paused inside "
-    f"samples, a {SETTLE_S} s pause before each sample so that the previous library's "
-    "BLAS/OpenMP worker threads stop spin-waiting. Every ratio is the engine's cost over "
+    "interleaved in one process in an order that rotates each round (A, B, C, B, C, A, "
+    "...), garbage collector paused inside samples, a "
+    f"{SETTLE_S} s pause and {WARM_FRACTION:.0%} of the sample's calls run untimed before "
+    "each sample, so that the previous library's BLAS/OpenMP worker threads are idle. "
+    "Every ratio is the engine's cost over "
     "the peer's cost, measured side by side in the same run: above 1 the engine is slower "
     "(or uses more memory); for nodes/s the ratio of times is shown. Before timing, each "
     "workload checks that all implementations compute the same loss and gradients. "
