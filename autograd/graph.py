@@ -184,7 +184,6 @@ def run_backward(
     ready = [node]
     anomaly = state.anomaly
     inspect = anomaly or on_step is not None
-    mutation = last_mutation[0]  # nothing changes arrays in place during the pass
     with enable_grad() if create_graph else _NO_CONTEXT:
         while ready:
             node = ready.pop()
@@ -198,7 +197,7 @@ def run_backward(
             saved = node.saved
             if saved is None:
                 raise RuntimeError(FREED_GRAPH_MESSAGE)
-            if node.epoch < mutation:
+            if node.epoch < last_mutation[0]:  # read per node: another thread may write
                 _check_versions(node)
             if create_graph:
                 args, out = _graph_inputs(node)
