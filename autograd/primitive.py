@@ -17,11 +17,11 @@ import numpy as np
 
 from .graph import SMALL_BYTES, FreedArray, Node, check_finite
 from .mode import state
-from .tensor import Tensor, last_mutation
+from .tensor import Tensor, last_mutation, result_tensor
 
 VJP = Callable[..., Any]
 
-_new = object.__new__
+_new_node = object.__new__
 ndarray = np.ndarray
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 
@@ -78,18 +78,19 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
 
     A node is recorded only when grad mode is on, some input requires grad and the
     output is floating point. Python scalars stay Python scalars, so numpy's weak
-    scalar promotion keeps float32 float32.
+    scalar promotion keeps float32 float32. An input tensor's parent in the graph is
+    its node, or the tensor itself if it is a leaf; other inputs have None.
     """
     datas = []
     parents = []
     record = False
     for arg in args:
-        if isinstance(arg, Tensor):  # an op result's parent is its node; a leaf is its own
+        if isinstance(arg, Tensor):
             datas.append(arg.data)
             parents.append(arg._node or arg)
             record = record or arg._requires_grad
         else:
-            datas.append(np.asarray(arg) if type(arg) in _SEQUENCES else arg)
+            datas.append(_raw(arg))
             parents.append(None)
     try:
         out = prim.forward(*datas, **params) if params else prim.forward(*datas)
@@ -103,7 +104,7 @@ def apply_unary(prim: Primitive, x: Any) -> Tensor:
     if isinstance(x, Tensor):
         data, parent, record = x.data, x._node or x, x._requires_grad
     else:
-        data, parent, record = np.asarray(x) if type(x) in _SEQUENCES else x, None, False
+        data, parent, record = _raw(x), None, False
     try:
         out = prim.forward(data)
     except ValueError as exc:
@@ -113,20 +114,24 @@ def apply_unary(prim: Primitive, x: Any) -> Tensor:
 
 def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     """``apply(prim, (a, b))`` without the loop: the fast path of the Tensor operators."""
-    # An op result requires grad; its parent is its node. A leaf is its own parent.
     if isinstance(a, Tensor):
         data_a, parent_a, record = a.data, a._node or a, a._requires_grad
     else:
-        data_a, parent_a, record = np.asarray(a) if type(a) in _SEQUENCES else a, None, False
+        data_a, parent_a, record = _raw(a), None, False
     if isinstance(b, Tensor):
         data_b, parent_b, record = b.data, b._node or b, record or b._requires_grad
     else:
-        data_b, parent_b = np.asarray(b) if type(b) in _SEQUENCES else b, None
+        data_b, parent_b = _raw(b), None
     try:
         out = prim.forward(data_a, data_b)
     except ValueError as exc:
         raise shape_error(prim, [data_a, data_b], exc) from exc
     return _result(prim, out, record, (parent_a, parent_b), [data_a, data_b], None)
+
+
+def _raw(value: Any) -> Any:
+    """A non-Tensor input as the forward gets it: lists and tuples become arrays."""
+    return np.asarray(value) if type(value) in _SEQUENCES else value
 
 
 def _result(
@@ -139,38 +144,29 @@ def _result(
 ) -> Tensor:
     """The output tensor, with a node when ``record`` (an input requires grad) allows one.
 
-    Written out flat (no helper calls): it runs once per op.
+    The node's slots are filled directly (no ``__init__`` call): this runs once per op.
     """
     if state.anomaly:
         check_finite(out, f"'{prim.name}' (forward)")
-    tensor = _new(Tensor)
-    tensor.data = out
-    tensor._grad = tensor._name = None
-    tensor._version = 0
-    if record and state.grad_enabled and out.dtype.kind == "f":
-        saves = prim.saves
-        if saves is not None and (
-            type(out) is ndarray
-            and out.nbytes > SMALL_BYTES
-            or type(datas[0]) is ndarray
-            and datas[0].nbytes > SMALL_BYTES
-        ):
-            out = _release_unread(saves, datas, out)
-        node = _new(Node)
-        node.prim = prim
-        node.parents = parents
-        node.saved = tuple(datas)
-        node.params = params
-        node.out = out
-        node.epoch = last_mutation[0]
-        node.name = None
-        node.scope = state.scope
-        tensor._node = node
-        tensor._requires_grad = True
-    else:
-        tensor._node = None
-        tensor._requires_grad = False
-    return tensor
+    if not (record and state.grad_enabled) or out.dtype.kind != "f":
+        return result_tensor(out, None)
+    node = _new_node(Node)
+    node.prim = prim
+    node.parents = parents
+    node.params = params
+    node.epoch = last_mutation[0]
+    node.name = None
+    node.scope = state.scope
+    kept_out = out
+    first = datas[0]
+    if prim.saves is not None and (
+        type(out) is ndarray and out.nbytes > SMALL_BYTES  # _is_large, inlined: once per op
+        or type(first) is ndarray and first.nbytes > SMALL_BYTES
+    ):
+        kept_out = _release_unread(prim.saves, datas, out)
+    node.saved = tuple(datas)
+    node.out = kept_out
+    return result_tensor(out, node)
 
 
 def _is_large(data: Any) -> bool:
