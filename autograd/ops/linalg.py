@@ -53,9 +53,9 @@ def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
 def _linear_grad_w(xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> Any:
     if x.ndim == 1:
         return xp.expand_dims(x, -1) * g
-    if x.ndim == 2:
-        return x.T @ g
-    return x.reshape(-1, x.shape[-1]).T @ g.reshape(-1, g.shape[-1])  # batch axes: summed
+    if x.ndim > 2:  # fold the batch axes into one: the product then sums over them
+        x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+    return x.T @ g
 
 
 LINEAR = Primitive(
@@ -64,7 +64,7 @@ LINEAR = Primitive(
     vjps=(
         lambda xp, g, out, x, w, b=None: g @ w.T,
         _linear_grad_w,
-        lambda xp, g, out, x, w, b=None: g.sum(axis=0) if g.ndim == 2 else g,
+        lambda xp, g, out, x, w, b=None: g.sum(axis=tuple(range(g.ndim - 1))),
     ),
     saves=(0, 1),
     doc="x @ W + b (fused);  dx = G Wᵀ, dW = xᵀ G, db = sum of G over the batch",
