@@ -29,6 +29,17 @@ def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+#: numpy's float scalar types: compared with Python's operators, not ufuncs (~0.6 µs a call).
+_FLOAT_SCALARS = (np.float64, np.float32, np.float16)
+
+
+def _relu(x: Any) -> Any:
+    """``max(x, 0)``, NaN kept (as ``np.maximum``); a numpy scalar skips the ufunc."""
+    if type(x) in _FLOAT_SCALARS:
+        return type(x)(0) if x <= 0 else x
+    return np.maximum(x, 0)
+
+
 def _leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
     return np.where(x > 0, x, x * negative_slope)
 
@@ -153,7 +164,7 @@ SIGMOID = Primitive(
 )
 RELU = Primitive(
     "relu",
-    lambda x: np.maximum(x, 0),
+    _relu,
     vjps=(lambda xp, g, out, x: g * (out > 0),),  # a product is ~6x faster than np.where
     saves=("out",),
     doc="max(x, 0);  d/dx = 1 if x > 0 else 0",

@@ -172,6 +172,19 @@ def test_relu_abs_leaky_relu_at_zero():
     np.testing.assert_array_equal(grad_at(ag.abs, [-1.0, 0.0, 2.0])[0], [-1.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_relu_of_a_scalar_matches_numpy_maximum(dtype):
+    # 0-d values take a path without the ufunc: same values, NaN and dtype as np.maximum
+    for value in [-2.5, -0.0, 0.0, 3.0, np.inf, -np.inf, np.nan]:
+        x = ag.tensor(dtype(value), requires_grad=True)
+        y = ag.relu(x)
+        expected = np.maximum(dtype(value), 0)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y.numpy(), expected)
+        y.backward()
+        assert x.grad.item() == (1.0 if value > 0 else 0.0)
+
+
 def test_maximum_and_minimum_split_ties_equally():
     a, b = [1.0, 2.0, 3.0], [1.0, 5.0, 0.0]
     ga, gb = grad_at(ag.maximum, a, b)
