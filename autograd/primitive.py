@@ -117,11 +117,13 @@ def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     if isinstance(a, Tensor):
         data_a, parent_a, record = a.data, a._node or a, a._requires_grad
     else:
-        data_a, parent_a, record = _raw(a), None, False
+        data_a, parent_a, record = a, None, False
     if isinstance(b, Tensor):
         data_b, parent_b, record = b.data, b._node or b, record or b._requires_grad
     else:
-        data_b, parent_b = _raw(b), None
+        data_b, parent_b = _raw(b, data_a), None
+    if parent_a is None:
+        data_a = _raw(a, data_b)
     try:
         out = prim.forward(data_a, data_b)
     except ValueError as exc:
@@ -129,9 +131,44 @@ def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     return _result(prim, out, record, (parent_a, parent_b), [data_a, data_b], None)
 
 
-def _raw(value: Any) -> Any:
-    """A non-Tensor input as the forward gets it: lists and tuples become arrays."""
-    return np.asarray(value) if type(value) in _SEQUENCES else value
+def _raw(value: Any, other: Any = None) -> Any:
+    """A non-Tensor input as the forward gets it: lists and tuples become arrays.
+
+    A Python number next to a float array (``other``) becomes a 0-d array of that
+    dtype, which is the cast numpy's promotion (NEP 50) makes anyway: numpy computes
+    ``array * 0-d array`` about twice as fast as ``array * 1.5`` (0.19 vs 0.41 µs at
+    shape (8,)), here in the forward and again in the VJP, which reads the saved number.
+    """
+    kind = type(value)
+    if kind is float or kind is int:
+        if type(other) is ndarray and other.dtype.kind == "f":
+            return _number_array(value, other.dtype)
+        return value
+    return np.asarray(value) if kind in _SEQUENCES else value
+
+
+def _number_array(value: float, dtype: np.dtype) -> np.ndarray:
+    """``value`` as a read-only 0-d array of ``dtype``, made once per number and dtype.
+
+    Zeros and NaN are made afresh: ``0.0 == -0.0`` and ``nan != nan`` would mislead
+    the cache. The cache holds at most :data:`NUMBER_CACHE_SIZE` entries.
+    """
+    if value == 0 or value != value:
+        return np.asarray(value, dtype)
+    key = (value, dtype)
+    array = _NUMBER_ARRAYS.get(key)
+    if array is None:
+        if len(_NUMBER_ARRAYS) >= NUMBER_CACHE_SIZE:
+            _NUMBER_ARRAYS.clear()
+        array = np.asarray(value, dtype)
+        array.flags.writeable = False
+        _NUMBER_ARRAYS[key] = array
+    return array
+
+
+#: Most Python numbers kept as 0-d arrays by :func:`_number_array` (a program's constants).
+NUMBER_CACHE_SIZE = 1024
+_NUMBER_ARRAYS: dict[tuple[float, np.dtype], np.ndarray] = {}
 
 
 def _result(

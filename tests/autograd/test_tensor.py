@@ -178,6 +178,39 @@ def test_binary_operator_and_its_reflection(op, da, db, kind):
     np.testing.assert_allclose(x.grad.numpy(), db(b_full, a), rtol=1e-14)
 
 
+NUMBERS = [1.5, -0.1, 3, -0.0, 0.0, np.nan, np.inf, 1e-30]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv])
+def test_python_number_operands_give_numpys_values_and_dtype(op, dtype):
+    # numbers next to float arrays become cached 0-d arrays: results must be bit-identical
+    data = np.array([0.5, -2.0, 3.25]).astype(dtype)
+    x = ag.tensor(data)
+    with np.errstate(all="ignore"):
+        for number in NUMBERS:
+            for got, expected in ((op(x, number), op(data, number)), (op(number, x), op(number, data))):
+                assert got.dtype == expected.dtype
+                np.testing.assert_array_equal(got.numpy(), expected)
+                assert np.array_equal(np.signbit(got.numpy()), np.signbit(expected))
+
+
+def test_python_number_operand_is_saved_once_read_only_and_cache_stays_bounded():
+    from autograd import primitive
+
+    x = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    first, second = x * 1.5, x * 1.5
+    constant = first.grad_fn.saved[1]
+    assert constant is second.grad_fn.saved[1]  # one 0-d array per number and dtype
+    assert constant.dtype == np.float32 and constant.shape == () and not constant.flags.writeable
+    (first + second).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0])
+    assert x.grad.dtype == np.float32
+    for k in range(primitive.NUMBER_CACHE_SIZE + 10):
+        x * (k + 0.5)
+    assert len(primitive._NUMBER_ARRAYS) <= primitive.NUMBER_CACHE_SIZE
+
+
 @pytest.mark.parametrize("kind", ["tensor", "ndarray"])
 def test_matmul_operator_and_reflection(kind):
     a = np.arange(6.0).reshape(2, 3)
