@@ -189,7 +189,8 @@ def test_python_number_operands_give_numpys_values_and_dtype(op, dtype):
     x = ag.tensor(data)
     with np.errstate(all="ignore"):
         for number in NUMBERS:
-            for got, expected in ((op(x, number), op(data, number)), (op(number, x), op(number, data))):
+            pairs = ((op(x, number), op(data, number)), (op(number, x), op(number, data)))
+            for got, expected in pairs:
                 assert got.dtype == expected.dtype
                 np.testing.assert_array_equal(got.numpy(), expected)
                 assert np.array_equal(np.signbit(got.numpy()), np.signbit(expected))
