@@ -10,7 +10,10 @@ Python scalars), the input arrays its VJP needs and its own output array. Backwa
 2. runs each node's VJP once all its consumers have contributed to its gradient
    (Kahn's algorithm on the reversed graph, i.e. reverse topological order),
    summing gradients that meet at a node and reducing each input's gradient back to
-   the input's shape and dtype (:func:`fit_grad`, the one broadcasting helper);
+   the input's shape and dtype (:func:`fit_grad`, the one broadcasting helper). A
+   parent whose last consumer has just run takes its gradient straight from it and
+   runs next, with no trip through the dict of pending gradients (chains, the
+   common case, never use that dict);
 3. frees each node's saved arrays as soon as its VJP has run, unless
    ``retain_graph=True``; sums the gradients arriving at each leaf in the same way
    and, once every node has run, adds each leaf's sum to its ``.grad``.
@@ -180,17 +183,17 @@ def run_backward(
         return results
 
     deps = count_consumers(node)
-    grads: dict[Any, Any] = {node: grad}  # summed gradients, keyed by node or by leaf tensor
-    ready = [node]
+    grads: dict[Any, Any] = {}  # gradients summed so far, keyed by node or by leaf tensor
+    ready: list[Node] = []  # nodes whose consumers have all run, their gradients in grads
+    g = grad
     anomaly = state.anomaly
     inspect = anomaly or on_step is not None
     with enable_grad() if create_graph else _NO_CONTEXT:
-        while ready:
-            node = ready.pop()
+        while node is not None:
             parents = node.parents
-            g = grads.pop(node, None)
             if g is None:  # no consumer sent a gradient: nothing flows through here
                 _release_parents(parents, deps, ready)
+                node, g = _next_ready(ready, grads)
                 continue
             if targets is not None and node in targets:
                 results[targets[node]] = g
@@ -213,13 +216,13 @@ def run_backward(
                     prim.vjp(xp, g, out, *args, **params) if params else prim.vjp(xp, g, out, *args)
                 )
             in_grads = [None] * len(parents) if on_step is not None else None
+            handoff = None  # a parent whose gradient this node completes: it runs next
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue  # a raw array or Python scalar: no gradient wanted
-                if type(parent) is Node:  # ready once its last consumer (this one) is done
-                    count = deps[parent] = deps[parent] - 1
-                    if count == 0:
-                        ready.append(parent)
+                is_node = type(parent) is Node
+                if is_node:
+                    waiting = deps[parent] = deps[parent] - 1  # consumers yet to run
                 elif not parent._requires_grad:
                     continue  # a constant leaf
                 if joint is not None:
@@ -228,18 +231,30 @@ def run_backward(
                     gi = vjps[i](xp, g, out, *args, **params)
                 else:
                     gi = vjps[i](xp, g, out, *args)
-                if gi is None:
-                    continue
-                like = saved[i]
-                if gi.shape != like.shape or gi.dtype is not like.dtype:
-                    gi = fit_grad(gi, like)
-                if inspect:
-                    if anomaly:
-                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
-                    if in_grads is not None:
-                        in_grads[i] = gi
-                prev = grads.get(parent)
-                grads[parent] = gi if prev is None else prev + gi
+                if gi is not None:
+                    like = saved[i]
+                    kind = type(gi)  # numpy scalars of one type share shape () and dtype
+                    if kind is not type(like) or kind is ndarray and (
+                        gi.shape != like.shape or gi.dtype is not like.dtype
+                    ):
+                        gi = fit_grad(gi, like)
+                    if inspect:
+                        if anomaly:
+                            check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                        if in_grads is not None:
+                            in_grads[i] = gi
+                if is_node and waiting == 0:  # its last consumer: its gradient is complete
+                    prev = grads.pop(parent, None)
+                    if prev is not None:
+                        gi = prev if gi is None else prev + gi
+                    if handoff is None:
+                        handoff, handoff_grad = parent, gi
+                    else:
+                        grads[parent] = gi
+                        ready.append(parent)
+                elif gi is not None:
+                    prev = grads.get(parent)
+                    grads[parent] = gi if prev is None else prev + gi
             if on_step is not None:
                 on_step(node, g, in_grads)
             if not retain_graph:  # release what the VJP read; keep out's shape for pictures
@@ -247,6 +262,13 @@ def run_backward(
                 kept = node.out
                 if type(kept) is ndarray and kept.nbytes > SMALL_BYTES:
                     node.out = FreedArray(kept.shape, kept.dtype)
+            if handoff is not None:
+                node, g = handoff, handoff_grad
+            elif ready:
+                node = ready.pop()
+                g = grads.pop(node, None)
+            else:
+                node = None
         # every node has run: what is left in grads arrived at leaves
         _store_leaf_grads(grads, targets, results, create_graph, grad)
     return results
@@ -277,6 +299,14 @@ def as_graph_input(parent: Any, data: Any) -> Any:
     if parent is None or type(data) is FreedArray:
         return data
     return result_tensor(data, parent)
+
+
+def _next_ready(ready: list[Node], grads: dict[Any, Any]) -> tuple[Node | None, Any]:
+    """The next node to run and its summed gradient (None, None once every node has run)."""
+    if not ready:
+        return None, None
+    node = ready.pop()
+    return node, grads.pop(node, None)
 
 
 def _release_parents(parents: tuple[Any, ...], deps: dict[Node, int], ready: list[Node]) -> None:
