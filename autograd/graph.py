@@ -105,6 +105,13 @@ class Node:
         return f"<{self.prim.name}Backward>"
 
 
+def unchanged(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
+    """The VJP rule ``g ↦ g`` of an input that passes into the output unchanged
+    (``a + b``, a cast, a broadcast); :func:`fit_grad` restores its shape and dtype.
+    Backward recognises it and hands ``g`` on without calling it."""
+    return g
+
+
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
@@ -227,6 +234,8 @@ def run_backward(
                     continue  # a constant leaf
                 if joint is not None:
                     gi = joint[i]
+                elif vjps[i] is unchanged:
+                    gi = g
                 elif params:
                     gi = vjps[i](xp, g, out, *args, **params)
                 else:
