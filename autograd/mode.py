@@ -2,7 +2,8 @@
 
 Grad mode decides whether ops record graph nodes (``no_grad``/``enable_grad``, as in
 PyTorch). Each thread has its own state, so one thread evaluating under ``no_grad``
-never stops another from recording.
+never stops another from recording. Reading per-thread state costs ~30 ns a field,
+so a global count of the threads off the defaults lets ops skip it while it is 0.
 """
 
 from __future__ import annotations
@@ -15,13 +16,34 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: How many threads record ops differently from a new thread (grad off, anomaly mode on,
+#: or inside an nn module). While it is 0, recording an op needs no per-thread lookup.
+threads_off_default = [0]
+_RECORDING_FIELDS = frozenset({"grad_enabled", "anomaly", "scope"})
+_count_lock = threading.Lock()
+
+
 class _ThreadState(threading.local):
-    """Class attributes are each new thread's defaults."""
+    """Class attributes are each new thread's defaults.
+
+    Setting a field that changes how ops record keeps :data:`threads_off_default`
+    true: a thread counts itself in while it is off the defaults, out when back.
+    """
 
     grad_enabled: bool = True
     anomaly: bool = False
     scope: tuple[object, ...] | None = None  # the nn.Module calls under way, outermost first
     transform_depth: int = 0  # > 0 while a functional transform evaluates its function
+    off_default: bool = False  # counted in threads_off_default
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _RECORDING_FIELDS:
+            off = not self.grad_enabled or self.anomaly or self.scope is not None
+            if off is not self.off_default:
+                with _count_lock:
+                    threads_off_default[0] += 1 if off else -1
+                super().__setattr__("off_default", off)
 
 
 state = _ThreadState()

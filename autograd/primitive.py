@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .graph import SMALL_BYTES, FreedArray, Node, check_finite
-from .mode import state
+from .mode import state, threads_off_default
 from .tensor import Tensor, last_mutation, result_tensor
 
 VJP = Callable[..., Any]
@@ -183,9 +183,13 @@ def _result(
 
     The node's slots are filled directly (no ``__init__`` call): this runs once per op.
     """
-    if state.anomaly:
-        check_finite(out, f"'{prim.name}' (forward)")
-    if not (record and state.grad_enabled) or out.dtype.kind != "f":
+    scope = None
+    if threads_off_default[0]:  # some thread is off the defaults: is this one?
+        if state.anomaly:
+            check_finite(out, f"'{prim.name}' (forward)")
+        record = record and state.grad_enabled
+        scope = state.scope
+    if not record or out.dtype.kind != "f":
         return result_tensor(out, None)
     node = _new_node(Node)
     node.prim = prim
@@ -193,7 +197,7 @@ def _result(
     node.params = params
     node.epoch = last_mutation[0]
     node.name = None
-    node.scope = state.scope
+    node.scope = scope
     kept_out = out
     first = datas[0]
     if prim.saves is not None and (

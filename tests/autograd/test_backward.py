@@ -13,6 +13,7 @@ import pytest
 
 import autograd as ag
 from autograd.graph import run_backward
+from autograd.mode import state, threads_off_default
 
 # ------------------------------------------------------------------ accumulation
 
@@ -301,6 +302,38 @@ def test_grad_mode_is_per_thread():
     assert seen == {"main": True, "worker": False}
 
 
+def test_ops_record_per_thread_state_while_another_thread_is_off_the_defaults():
+    # ops skip the per-thread lookup only while no thread has grad off, anomaly on or a
+    # module scope: each thread's own setting must still win in every combination
+    x = ag.tensor([1.0], requires_grad=True)
+    assert threads_off_default[0] == 0
+    inside, done = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def worker():  # stays at the defaults while the main thread is off them
+        inside.wait(5)
+        seen["worker"] = (x * 2).requires_grad
+        done.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with ag.no_grad():
+        assert threads_off_default[0] == 1
+        inside.set()
+        assert done.wait(5)
+        seen["main"] = (x * 2).requires_grad
+    thread.join(5)
+    assert seen == {"worker": True, "main": False}
+    with ag.detect_anomaly(), np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
+        ag.log(x - 1.0)  # anomaly mode is seen although no thread was off the defaults before
+    state.scope = ("a module",)  # what nn.Module.__call__ sets
+    assert threads_off_default[0] == 1 and (x * 2).grad_fn.scope == ("a module",)
+    state.scope = None
+    with pytest.raises(ValueError), ag.no_grad(), ag.enable_grad():
+        raise ValueError  # leaving by an exception restores the count too
+    assert threads_off_default[0] == 0 and (x * 2).grad_fn.scope is None
+
+
 def test_new_thread_starts_with_grad_enabled():
     results = []
     with ag.no_grad():
@@ -336,8 +369,6 @@ def test_anomaly_names_op_whose_backward_made_inf():
 
 
 def test_anomaly_mode_nests_and_restores():
-    from autograd.mode import state
-
     assert not state.anomaly
     with ag.detect_anomaly():
         with ag.detect_anomaly():
