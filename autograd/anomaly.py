@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .mode import state
+from .mode import refresh_defaults, state
 
 
 class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
@@ -19,7 +19,9 @@ class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
     def __enter__(self) -> detect_anomaly:
         self._saved.append(state.anomaly)
         state.anomaly = True
+        refresh_defaults()
         return self
 
     def __exit__(self, *exc: object) -> None:
         state.anomaly = self._saved.pop()
+        refresh_defaults()

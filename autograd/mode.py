@@ -2,8 +2,7 @@
 
 Grad mode decides whether ops record graph nodes (``no_grad``/``enable_grad``, as in
 PyTorch). Each thread has its own state, so one thread evaluating under ``no_grad``
-never stops another from recording. Reading per-thread state costs ~30 ns a field,
-so a global count of the threads off the defaults lets ops skip it while it is 0.
+never stops another from recording.
 """
 
 from __future__ import annotations
@@ -16,42 +15,37 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-#: How many threads record ops differently from a new thread (grad off, anomaly mode on,
-#: or inside an nn module). While it is 0, recording an op needs no per-thread lookup.
-threads_off_default = [0]
-_RECORDING_FIELDS = frozenset({"grad_enabled", "anomaly", "scope"})
-_count_lock = threading.Lock()
-
-
 class _ThreadState(threading.local):
     """Class attributes are each new thread's defaults.
 
-    Setting a field that changes how ops record keeps :data:`threads_off_default`
-    true: a thread counts itself in while it is off the defaults, out when back.
+    ``on_defaults`` caches "grad on, anomaly off, outside any module", so that
+    recording an op reads one field, not three. Whoever changes one of those three
+    calls :func:`refresh_defaults` next.
     """
 
     grad_enabled: bool = True
     anomaly: bool = False
     scope: tuple[object, ...] | None = None  # the nn.Module calls under way, outermost first
     transform_depth: int = 0  # > 0 while a functional transform evaluates its function
-    off_default: bool = False  # counted in threads_off_default
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in _RECORDING_FIELDS:
-            off = not self.grad_enabled or self.anomaly or self.scope is not None
-            if off is not self.off_default:
-                with _count_lock:
-                    threads_off_default[0] += 1 if off else -1
-                super().__setattr__("off_default", off)
+    on_defaults: bool = True
 
 
 state = _ThreadState()
 
 
+def refresh_defaults() -> None:
+    """Recompute ``state.on_defaults`` after a change to grad mode, anomaly mode or scope."""
+    state.on_defaults = state.grad_enabled and not state.anomaly and state.scope is None
+
+
 def is_grad_enabled() -> bool:
     """True when ops on tensors that require grad record graph nodes (this thread)."""
     return state.grad_enabled
+
+
+def _set_grad_enabled(enabled: bool) -> None:
+    state.grad_enabled = enabled
+    refresh_defaults()
 
 
 class _SetGradMode:
@@ -64,10 +58,10 @@ class _SetGradMode:
 
     def __enter__(self) -> None:
         self._saved.append(state.grad_enabled)
-        state.grad_enabled = self.enabled
+        _set_grad_enabled(self.enabled)
 
     def __exit__(self, *exc: object) -> None:
-        state.grad_enabled = self._saved.pop()
+        _set_grad_enabled(self._saved.pop())
 
     def __call__(self, func: F) -> F:
         enabled = self.enabled
@@ -75,11 +69,11 @@ class _SetGradMode:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             previous = state.grad_enabled  # per call, so threads and recursion are safe
-            state.grad_enabled = enabled
+            _set_grad_enabled(enabled)
             try:
                 return func(*args, **kwargs)
             finally:
-                state.grad_enabled = previous
+                _set_grad_enabled(previous)
 
         return wrapper  # type: ignore[return-value]
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autograd as ag
-from autograd.mode import state
+from autograd.mode import refresh_defaults, state
 
 # Bumped whenever any module registers a parameter or sub-module; a root module
 # re-labels its parameters (``p.name = path``) only when this changed since it last did.
@@ -142,10 +142,14 @@ class Module:
         if prev is None and self._name is None and self._named_generation != _structure_generation:
             self._assign_parameter_names()
         state.scope = (self,) if prev is None else prev + (self,)
+        if prev is None:  # the outermost module: ops now record a scope
+            state.on_defaults = False
         try:
             return self.forward(*args, **kwargs)
         finally:
             state.scope = prev
+            if prev is None:
+                refresh_defaults()
 
     def _assign_parameter_names(self) -> None:
         """Label parameters with their path (``p.name``) unless the user named them."""

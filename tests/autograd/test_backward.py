@@ -13,7 +13,7 @@ import pytest
 
 import autograd as ag
 from autograd.graph import run_backward
-from autograd.mode import state, threads_off_default
+from autograd.mode import refresh_defaults, state
 
 # ------------------------------------------------------------------ accumulation
 
@@ -302,36 +302,25 @@ def test_grad_mode_is_per_thread():
     assert seen == {"main": True, "worker": False}
 
 
-def test_ops_record_per_thread_state_while_another_thread_is_off_the_defaults():
-    # ops skip the per-thread lookup only while no thread has grad off, anomaly on or a
-    # module scope: each thread's own setting must still win in every combination
+def test_ops_see_every_change_of_grad_mode_anomaly_mode_and_scope():
+    # ops read only state.on_defaults while this thread is on the defaults
     x = ag.tensor([1.0], requires_grad=True)
-    assert threads_off_default[0] == 0
-    inside, done = threading.Event(), threading.Event()
-    seen: dict[str, object] = {}
-
-    def worker():  # stays at the defaults while the main thread is off them
-        inside.wait(5)
-        seen["worker"] = (x * 2).requires_grad
-        done.set()
-
-    thread = threading.Thread(target=worker)
-    thread.start()
+    assert state.on_defaults
     with ag.no_grad():
-        assert threads_off_default[0] == 1
-        inside.set()
-        assert done.wait(5)
-        seen["main"] = (x * 2).requires_grad
-    thread.join(5)
-    assert seen == {"worker": True, "main": False}
+        assert not state.on_defaults and not (x * 2).requires_grad
+        with ag.enable_grad():
+            assert state.on_defaults and (x * 2).requires_grad
     with ag.detect_anomaly(), np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
-        ag.log(x - 1.0)  # anomaly mode is seen although no thread was off the defaults before
-    state.scope = ("a module",)  # what nn.Module.__call__ sets
-    assert threads_off_default[0] == 1 and (x * 2).grad_fn.scope == ("a module",)
+        ag.log(x - 1.0)
+    state.scope = ("a module",)  # what nn.Module.__call__ sets, then refreshes
+    refresh_defaults()
+    assert (x * 2).grad_fn.scope == ("a module",)
     state.scope = None
-    with pytest.raises(ValueError), ag.no_grad(), ag.enable_grad():
-        raise ValueError  # leaving by an exception restores the count too
-    assert threads_off_default[0] == 0 and (x * 2).grad_fn.scope is None
+    refresh_defaults()
+    with pytest.raises(ValueError), ag.no_grad():
+        raise ValueError  # leaving by an exception restores the defaults too
+    assert state.on_defaults and (x * 2).grad_fn.scope is None
+    assert ag.no_grad()(lambda: (x * 2).requires_grad)() is False and state.on_defaults
 
 
 def test_new_thread_starts_with_grad_enabled():

@@ -13,7 +13,7 @@ import pytest
 
 import autograd as ag
 from autograd.graph import run_backward
-from autograd.mode import state
+from autograd.mode import refresh_defaults, state
 from autograd.tensor import seed_gradient
 from autograd.viz import backward_steps, draw, to_dot
 from autograd.viz.dot import COLORS, HIGHLIGHT_FILL
@@ -229,9 +229,11 @@ def set_scope():
 
     def set_(*modules: object) -> None:
         state.scope = modules or None
+        refresh_defaults()
 
     yield set_
     state.scope = saved
+    refresh_defaults()
 
 
 def model_graph(set_scope) -> ag.Tensor:
