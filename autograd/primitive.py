@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .graph import SMALL_BYTES, FreedArray, Node, check_finite
-from .mode import state
+from .mode import state, threads_off_defaults
 from .tensor import Tensor, last_mutation, result_tensor
 
 VJP = Callable[..., Any]
@@ -177,7 +177,7 @@ def _result(
     The node's slots are filled directly (no ``__init__`` call): this runs once per op.
     """
     scope = None
-    if not state.on_defaults:  # grad off, anomaly on or inside a module
+    if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on or a scope
         if state.anomaly:
             check_finite(out, f"'{prim.name}' (forward)")
         record = record and state.grad_enabled

@@ -143,7 +143,7 @@ class Module:
             self._assign_parameter_names()
         state.scope = (self,) if prev is None else prev + (self,)
         if prev is None:  # the outermost module: ops now record a scope
-            state.on_defaults = False
+            refresh_defaults()
         try:
             return self.forward(*args, **kwargs)
         finally:

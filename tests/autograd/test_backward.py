@@ -13,7 +13,7 @@ import pytest
 
 import autograd as ag
 from autograd.graph import run_backward
-from autograd.mode import refresh_defaults, state
+from autograd.mode import refresh_defaults, state, threads_off_defaults
 
 # ------------------------------------------------------------------ accumulation
 
@@ -303,13 +303,14 @@ def test_grad_mode_is_per_thread():
 
 
 def test_ops_see_every_change_of_grad_mode_anomaly_mode_and_scope():
-    # ops read only state.on_defaults while this thread is on the defaults
+    # ops read per-thread state only while some thread is off the defaults
     x = ag.tensor([1.0], requires_grad=True)
-    assert state.on_defaults
+    me = threading.get_ident()
+    assert me not in threads_off_defaults
     with ag.no_grad():
-        assert not state.on_defaults and not (x * 2).requires_grad
+        assert me in threads_off_defaults and not (x * 2).requires_grad
         with ag.enable_grad():
-            assert state.on_defaults and (x * 2).requires_grad
+            assert me not in threads_off_defaults and (x * 2).requires_grad
     with ag.detect_anomaly(), np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
         ag.log(x - 1.0)
     state.scope = ("a module",)  # what nn.Module.__call__ sets, then refreshes
@@ -319,8 +320,35 @@ def test_ops_see_every_change_of_grad_mode_anomaly_mode_and_scope():
     refresh_defaults()
     with pytest.raises(ValueError), ag.no_grad():
         raise ValueError  # leaving by an exception restores the defaults too
-    assert state.on_defaults and (x * 2).grad_fn.scope is None
-    assert ag.no_grad()(lambda: (x * 2).requires_grad)() is False and state.on_defaults
+    assert me not in threads_off_defaults and (x * 2).grad_fn.scope is None
+    assert ag.no_grad()(lambda: (x * 2).requires_grad)() is False
+    assert me not in threads_off_defaults
+
+
+def test_one_thread_off_the_defaults_does_not_change_what_another_records():
+    x = ag.tensor([1.0], requires_grad=True)
+    inside, done = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def worker():  # stays on the defaults while the main thread is off them
+        inside.wait(5)
+        seen["worker"] = (x * 2).grad_fn.scope, (x * 2).requires_grad
+        done.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    state.scope = ("main's module",)
+    refresh_defaults()
+    try:
+        with ag.no_grad():
+            inside.set()
+            assert done.wait(5)
+            seen["main"] = (x * 2).requires_grad
+    finally:
+        state.scope = None
+        refresh_defaults()
+    thread.join(5)
+    assert seen == {"worker": (None, True), "main": False}
 
 
 def test_new_thread_starts_with_grad_enabled():
