@@ -90,7 +90,7 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
             parents.append(arg._node or arg)
             record = record or arg._requires_grad
         else:
-            datas.append(_raw(arg))
+            datas.append(as_operand(arg))
             parents.append(None)
     try:
         out = prim.forward(*datas, **params) if params else prim.forward(*datas)
@@ -104,7 +104,7 @@ def apply_unary(prim: Primitive, x: Any) -> Tensor:
     if isinstance(x, Tensor):
         data, parent, record = x.data, x._node or x, x._requires_grad
     else:
-        data, parent, record = _raw(x), None, False
+        data, parent, record = as_operand(x), None, False
     try:
         out = prim.forward(data)
     except ValueError as exc:
@@ -121,9 +121,9 @@ def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     if isinstance(b, Tensor):
         data_b, parent_b, record = b.data, b._node or b, record or b._requires_grad
     else:
-        data_b, parent_b = _raw(b, data_a), None
+        data_b, parent_b = as_operand(b, data_a), None
     if parent_a is None:
-        data_a = _raw(a, data_b)
+        data_a = as_operand(a, data_b)
     try:
         out = prim.forward(data_a, data_b)
     except ValueError as exc:
@@ -131,7 +131,7 @@ def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     return _result(prim, out, record, (parent_a, parent_b), (data_a, data_b), None)
 
 
-def _raw(value: Any, other: Any = None) -> Any:
+def as_operand(value: Any, other: Any = None) -> Any:
     """A non-Tensor input as the forward gets it: lists and tuples become arrays.
 
     A Python number next to a float array (``other``) becomes a read-only 0-d array of
@@ -159,7 +159,7 @@ def _new_number_array(key: tuple[float, np.dtype]) -> np.ndarray:
     return array
 
 
-#: Most Python numbers kept as 0-d arrays by :func:`_raw` (a program's constants).
+#: Most Python numbers kept as 0-d arrays by :func:`as_operand` (a program's constants).
 NUMBER_CACHE_SIZE = 1024
 _NUMBER_ARRAYS: dict[tuple[float, np.dtype], np.ndarray] = {}
 

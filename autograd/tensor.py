@@ -279,7 +279,7 @@ class Tensor:
         """``self += alpha * other`` in place (no allocation when ``other`` matches)."""
         data = self._mutate("add_")
         other = unwrap(other)
-        data += other if alpha == 1 else alpha * other  # numpy's in-place add (same_kind)
+        data += other if alpha == 1 else other * _as_operand(alpha, data)  # in place, same_kind
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -289,7 +289,7 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         """``self *= other`` in place."""
         data = self._mutate("mul_")
-        data *= unwrap(other)
+        data *= _as_operand(unwrap(other), data)
         return self
 
     # ------------------------------------------------------------------ operators
@@ -581,3 +581,4 @@ from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .primitive import apply_binary as _apply_binary  # noqa: E402
 from .primitive import apply_unary as _apply_unary  # noqa: E402
+from .primitive import as_operand as _as_operand  # noqa: E402
