@@ -113,7 +113,11 @@ def apply_unary(prim: Primitive, x: Any) -> Tensor:
 
 
 def apply_binary(prim: Primitive, a: Any, b: Any) -> Tensor:
-    """``apply(prim, (a, b))`` without the loop: the fast path of the Tensor operators."""
+    """``apply(prim, (a, b))`` without the loop: the fast path of the Tensor operators.
+
+    A Python number next to a float array is passed as a cached 0-d array
+    (:func:`as_operand`): same values and dtype, faster numpy calls.
+    """
     if isinstance(a, Tensor):
         data_a, parent_a, record = a.data, a._node or a, a._requires_grad
     else:
@@ -152,6 +156,7 @@ def as_operand(value: Any, other: Any = None) -> Any:
 
 
 def _new_number_array(key: tuple[float, np.dtype]) -> np.ndarray:
+    """Make and cache the read-only 0-d array for ``(number, dtype)``."""
     if len(_NUMBER_ARRAYS) >= NUMBER_CACHE_SIZE:
         _NUMBER_ARRAYS.clear()
     array = _NUMBER_ARRAYS[key] = np.asarray(*key)
