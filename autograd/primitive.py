@@ -21,7 +21,7 @@ from .tensor import Tensor, last_mutation, result_tensor
 
 VJP = Callable[..., Any]
 
-_new_node = object.__new__
+_new_node = _new_tensor = object.__new__
 ndarray = np.ndarray
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 
@@ -205,7 +205,11 @@ def _result(
         saved, kept_out = _release_unread(prim.saves, saved, out)
     node.saved = saved
     node.out = kept_out
-    return result_tensor(out, node)
+    tensor = _new_tensor(Tensor)  # result_tensor(out, node), inlined: once per op
+    tensor.data, tensor._node, tensor._requires_grad = out, node, True
+    tensor._grad = tensor._name = None
+    tensor._version = 0
+    return tensor
 
 
 def _is_large(data: Any) -> bool:

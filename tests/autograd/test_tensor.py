@@ -462,6 +462,19 @@ def test_in_place_through_detach_then_backward_raises(source):
         loss.backward()
 
 
+def test_every_tensor_slot_is_set_however_the_tensor_was_made():
+    # op results are built without __init__ (in primitive._result and result_tensor)
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    made = [x, x * 2, x.detach(), ag.tensor(3.0) + 1, ag.sign(x)]
+    with ag.no_grad():
+        made.append(x * 2)
+    slots = [name for name in ag.Tensor.__slots__ if name != "__weakref__"]
+    for tensor in made:
+        values = {name: getattr(tensor, name) for name in slots}  # AttributeError if unset
+        assert values["_grad"] is None and values["_name"] is None and values["_version"] == 0
+        assert values["_requires_grad"] is (values["_node"] is not None) or tensor is x
+
+
 def test_tensors_hash_by_identity():
     a, b = ag.tensor([1.0]), ag.tensor([1.0])
     assert len({a, b}) == 2 and {a: 1}[a] == 1
