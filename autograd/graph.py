@@ -5,15 +5,14 @@ it, its *parents* (for each input: the input's node; the input tensor itself whe
 is a leaf, which receives a gradient only if it requires grad; None for raw arrays and
 Python scalars), the input arrays its VJP needs and its own output array. Backward:
 
-1. counts, for every node reachable from the root, how many edges lead into it from
-   its consumers (an explicit stack: no recursion, so million-node chains work);
-2. runs each node's VJP once all its consumers have contributed to its gradient
-   (Kahn's algorithm on the reversed graph, i.e. reverse topological order),
-   summing gradients that meet at a node and reducing each input's gradient back to
-   the input's shape and dtype (:func:`fit_grad`, the one broadcasting helper). A
-   parent whose last consumer has just run takes its gradient straight from it and
-   runs next, with no trip through the dict of pending gradients (chains, the
-   common case, never use that dict);
+1. runs each node's VJP once every consumer has sent its gradient: nodes are numbered
+   as they are made (``epoch``, after their inputs), so running the reached node with
+   the largest number first is a reverse topological order. No pass over the graph
+   comes first, and there is no recursion (a million-node chain works). The parent
+   a node reaches that is newer than every other waiting node runs next, its
+   gradient handed over directly (chains never wait in the heap);
+2. sums gradients that meet at a node and reduces each input's gradient back to the
+   input's shape and dtype (:func:`fit_grad`, the one broadcasting helper);
 3. frees each node's saved arrays as soon as its VJP has run, unless
    ``retain_graph=True``; sums the gradients arriving at each leaf in the same way
    and, once every node has run, adds each leaf's sum to its ``.grad``.
@@ -28,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -78,7 +78,8 @@ class Node:
 
     ``prim``; ``parents`` (per input: its node, the leaf tensor, or None); ``saved``
     (per input: the array, a :class:`FreedArray`, or a Python scalar); ``params``;
-    ``out`` (the output array); ``epoch`` (the in-place mutation count when recorded);
+    ``out`` (the output array); ``epoch`` (a number from the clock that also counts
+    in-place mutations: later than its inputs' nodes, and than every change before it);
     ``name`` and ``scope`` (the nn modules under way) for pictures. Only
     :func:`~autograd.primitive.apply` makes nodes; it fills the slots directly, as
     backward releases ``saved`` and ``out`` directly: both run once per op.
@@ -136,22 +137,6 @@ def fit_grad(grad: Any, like: Any) -> Any:
     return grad
 
 
-def count_consumers(root: Node) -> dict[Node, int]:
-    """Number of edges into each node reachable from ``root`` (iterative DFS)."""
-    deps = {root: 0}
-    stack = [root]
-    while stack:
-        for parent in stack.pop().parents:
-            if type(parent) is Node:
-                count = deps.get(parent)
-                if count is None:
-                    deps[parent] = 1
-                    stack.append(parent)
-                else:
-                    deps[parent] = count + 1
-    return deps
-
-
 def check_finite(values: Any, what: str) -> None:
     """Anomaly mode: raise ``FloatingPointError`` naming ``what`` if ``values`` has NaN/inf."""
     if not np.isfinite(np.asarray(values)).all():
@@ -189,19 +174,14 @@ def run_backward(
         _store_leaf_grads({root: grad}, targets, results, create_graph, grad)
         return results
 
-    deps = count_consumers(node)
-    grads: dict[Any, Any] = {}  # gradients summed so far, keyed by node or by leaf tensor
-    ready: list[Node] = []  # nodes whose consumers have all run, their gradients in grads
+    grads: dict[Any, Any] = {}  # gradients summed so far, keyed by waiting node or by leaf
+    waiting: list[tuple[int, Node]] = []  # heap of (-epoch, node): reached, not yet run
     g = grad
     anomaly = state.anomaly
     inspect = anomaly or on_step is not None
     with enable_grad() if create_graph else _NO_CONTEXT:
         while node is not None:
             parents = node.parents
-            if g is None:  # no consumer sent a gradient: nothing flows through here
-                _release_parents(parents, deps, ready)
-                node, g = _next_ready(ready, grads)
-                continue
             if targets is not None and node in targets:
                 results[targets[node]] = g
             saved = node.saved
@@ -223,14 +203,12 @@ def run_backward(
                     prim.vjp(xp, g, out, *args, **params) if params else prim.vjp(xp, g, out, *args)
                 )
             in_grads = [None] * len(parents) if on_step is not None else None
-            handoff = None  # a parent whose gradient this node completes: it runs next
+            newest = None  # the newest parent reached first by this node: it may run next
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue  # a raw array or Python scalar: no gradient wanted
                 is_node = type(parent) is Node
-                if is_node:
-                    waiting = deps[parent] = deps[parent] - 1  # consumers yet to run
-                elif not parent._requires_grad:
+                if not is_node and not parent._requires_grad:
                     continue  # a constant leaf
                 if joint is not None:
                     gi = joint[i]
@@ -240,30 +218,33 @@ def run_backward(
                     gi = vjps[i](xp, g, out, *args, **params)
                 else:
                     gi = vjps[i](xp, g, out, *args)
-                if gi is not None:
-                    like = saved[i]
-                    kind = type(gi)  # numpy scalars of one type share shape () and dtype
-                    if kind is not type(like) or kind is ndarray and (
-                        gi.shape != like.shape or gi.dtype is not like.dtype
-                    ):
-                        gi = fit_grad(gi, like)
-                    if inspect:
-                        if anomaly:
-                            check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
-                        if in_grads is not None:
-                            in_grads[i] = gi
-                if is_node and waiting == 0:  # its last consumer: its gradient is complete
-                    prev = grads.pop(parent, None)
-                    if prev is not None:
-                        gi = prev if gi is None else prev + gi
-                    if handoff is None:
-                        handoff, handoff_grad = parent, gi
-                    else:
-                        grads[parent] = gi
-                        ready.append(parent)
-                elif gi is not None:
-                    prev = grads.get(parent)
-                    grads[parent] = gi if prev is None else prev + gi
+                if gi is None:
+                    continue
+                like = saved[i]
+                kind = type(gi)  # numpy scalars of one type share shape () and dtype
+                if kind is not type(like) or kind is ndarray and (
+                    gi.shape != like.shape or gi.dtype is not like.dtype
+                ):
+                    gi = fit_grad(gi, like)
+                if inspect:
+                    if anomaly:
+                        check_finite(gi, f"'{prim.name}Backward' in its gradient for input {i}")
+                    if in_grads is not None:
+                        in_grads[i] = gi
+                prev = grads.get(parent)
+                if prev is not None:  # a leaf or a waiting node: add
+                    grads[parent] = prev + gi
+                elif not is_node:
+                    grads[parent] = gi
+                elif newest is None:
+                    newest, newest_grad = parent, gi
+                elif parent is newest:
+                    newest_grad = newest_grad + gi
+                elif parent.epoch > newest.epoch:
+                    _wait(newest, newest_grad, grads, waiting)
+                    newest, newest_grad = parent, gi
+                else:
+                    _wait(parent, gi, grads, waiting)
             if on_step is not None:
                 on_step(node, g, in_grads)
             if not retain_graph:  # release what the VJP read; keep out's shape for pictures
@@ -271,13 +252,17 @@ def run_backward(
                 kept = node.out
                 if type(kept) is ndarray and kept.nbytes > SMALL_BYTES:
                     node.out = FreedArray(kept.shape, kept.dtype)
-            if handoff is not None:
-                node, g = handoff, handoff_grad
-            elif ready:
-                node = ready.pop()
-                g = grads.pop(node, None)
+            # next: the newest reached node (its consumers, all newer, have run)
+            if newest is not None and (not waiting or newest.epoch > -waiting[0][0]):
+                node, g = newest, newest_grad
             else:
-                node = None
+                if newest is not None:
+                    _wait(newest, newest_grad, grads, waiting)
+                if waiting:
+                    node = heappop(waiting)[1]
+                    g = grads.pop(node)
+                else:
+                    node = None
         # every node has run: what is left in grads arrived at leaves
         _store_leaf_grads(grads, targets, results, create_graph, grad)
     return results
@@ -310,20 +295,10 @@ def as_graph_input(parent: Any, data: Any) -> Any:
     return result_tensor(data, parent)
 
 
-def _next_ready(ready: list[Node], grads: dict[Any, Any]) -> tuple[Node | None, Any]:
-    """The next node to run and its summed gradient (None, None once every node has run)."""
-    if not ready:
-        return None, None
-    node = ready.pop()
-    return node, grads.pop(node, None)
-
-
-def _release_parents(parents: tuple[Any, ...], deps: dict[Node, int], ready: list[Node]) -> None:
-    for parent in parents:
-        if type(parent) is Node:
-            deps[parent] -= 1
-            if deps[parent] == 0:
-                ready.append(parent)
+def _wait(node: Node, grad: Any, grads: dict[Any, Any], waiting: list[tuple[int, Node]]) -> None:
+    """Park a reached node and its gradient so far until it is the newest waiting one."""
+    grads[node] = grad
+    heappush(waiting, (-node.epoch, node))
 
 
 def _store_leaf_grads(

@@ -17,7 +17,7 @@ import numpy as np
 
 from .graph import SMALL_BYTES, FreedArray, Node, check_finite
 from .mode import state, threads_off_defaults
-from .tensor import Tensor, last_mutation, result_tensor
+from .tensor import Tensor, clock, result_tensor
 
 VJP = Callable[..., Any]
 
@@ -193,7 +193,7 @@ def _result(
     node.prim = prim
     node.parents = parents
     node.params = params
-    node.epoch = last_mutation[0]
+    node.epoch = next(clock)  # nodes are numbered in creation order (see graph)
     node.name = None
     node.scope = scope
     kept_out = out

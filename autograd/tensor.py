@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 Axis = int | tuple[int, ...] | None
 
-#: Global count of in-place modifications. A node remembers the count at its
-#: creation; an array changed later is recorded with a larger count (see ``_mutate``),
-#: so backward can tell that an array it saved has changed, through whichever tensor
-#: (the original, a ``detach()``-ed one) the change was made.
-mutations = itertools.count(1)
+#: The engine's clock: it ticks for every recorded node and every in-place change. A
+#: node takes its number at creation (so nodes are numbered in topological order, which
+#: backward uses); an array changed later is recorded with a larger number (see
+#: ``_mutate``), so backward can tell that an array it saved has changed, through
+#: whichever tensor (the original, a ``detach()``-ed one) the change was made.
+#: ``last_mutation[0]`` is the number of the latest change.
+clock = itertools.count(1)
 last_mutation = [0]
 changed_arrays: dict[int, tuple[weakref.ref, int]] = {}  # id(array) -> (array, count)
 
@@ -254,7 +256,7 @@ class Tensor:
             )
         if not isinstance(self.data, np.ndarray):
             self.data = np.array(self.data)
-        self._version = last_mutation[0] = count = next(mutations)
+        self._version = last_mutation[0] = count = next(clock)
         record_change(self.data, count)
         return self.data
 

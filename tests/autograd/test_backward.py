@@ -160,6 +160,48 @@ def test_each_node_runs_its_vjp_once():
     assert x.grad.item() == pytest.approx((2 * a_val + 3 * a_val**2) * 2 * 1.5, rel=1e-14)
 
 
+def test_consumers_outside_the_backward_graph_do_not_hold_a_node_back():
+    # y also feeds a graph that is never differentiated, recorded before and after
+    x = ag.tensor([0.3, -0.7], requires_grad=True)
+    y = ag.tanh(x)
+    other_before = y * 3
+    loss = (y * y).sum() + y.sum()
+    other_after = ag.exp(y)
+    loss.backward()
+    t = np.tanh(x.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), (2 * t + 1) * (1 - t * t), rtol=1e-14)
+    assert other_before.grad_fn.saved is not None and other_after.grad_fn.saved is not None
+
+
+def test_each_vjp_runs_after_all_its_consumers_in_every_order_of_recording():
+    # nodes are numbered when recorded; interleave two graphs and a wide fan-in
+    x = ag.tensor(0.4, requires_grad=True)
+    order: list[str] = []
+    a = x * 2.0
+    unrelated = ag.tensor(1.0, requires_grad=True) * 5.0  # takes a number in between
+    b = ag.sin(a) + a
+    terms = [b * k for k in range(1, 30)]
+    c = terms[0]
+    for term in terms[1:]:
+        c = c + term
+    loss = c * a + unrelated.detach()
+    seen_grads: dict[int, float] = {}
+
+    def on_step(node, g, grads):
+        order.append(node.prim.name)
+        assert id(node) not in seen_grads  # each node runs once, with its full gradient
+        seen_grads[id(node)] = float(g)
+
+    run_backward(loss, np.ones(()), on_step=on_step)
+    s = sum(range(1, 30))  # loss = s·(sin 2x + 2x)·2x
+    av = 0.8
+    expected = s * ((np.cos(av) * 2 + 2) * av + (np.sin(av) + av) * 2)
+    assert x.grad.item() == pytest.approx(expected, rel=1e-13)
+    assert order[-1] == "multiply"  # a = 2x is the last to run: every use of it came first
+    da = s * (np.sin(av) + av) + av * s * (np.cos(av) + 1)  # dloss/da, all uses summed
+    assert seen_grads[id(a.grad_fn)] == pytest.approx(da, rel=1e-13)
+
+
 def test_gradient_of_unused_input_is_none_and_constant_branches_are_skipped():
     x = ag.tensor(2.0, requires_grad=True)
     unused = ag.tensor(1.0, requires_grad=True)
