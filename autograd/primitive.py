@@ -25,6 +25,9 @@ _new_node = _new_tensor = object.__new__
 ndarray = np.ndarray
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 
+#: numpy's float scalar types (0-d results): known float without a ``dtype`` lookup.
+FLOAT_SCALARS = (np.float64, np.float32, np.float16)
+
 #: Every primitive by name: the list the test suite and docs iterate over.
 REGISTRY: dict[str, Primitive] = {}
 
@@ -187,7 +190,9 @@ def _result(
             check_finite(out, f"'{prim.name}' (forward)")
         record = record and state.grad_enabled
         scope = state.scope
-    if not record or out.dtype.kind != "f":
+    if record:  # only float outputs are differentiable
+        record = out.dtype.kind == "f" if type(out) is ndarray else type(out) in FLOAT_SCALARS
+    if not record:
         return result_tensor(out, None)
     node = _new_node(Node)
     node.prim = prim

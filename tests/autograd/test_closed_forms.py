@@ -559,6 +559,10 @@ def test_astype_gradient_is_cast_back_to_the_input_dtype():
     z = ag.tensor([1.5, 2.5], requires_grad=True)
     assert not z.astype(np.int64).requires_grad  # an integer result leaves the graph
     np.testing.assert_array_equal(z.astype(np.int64).numpy(), [1, 2])
+    for dtype in (np.int64, np.bool_, np.float32, np.float16):  # 0-d: a numpy scalar result
+        scalar = ag.tensor(1.5, requires_grad=True).astype(dtype)
+        assert scalar.requires_grad is (np.dtype(dtype).kind == "f")
+        assert type(scalar.data) is np.dtype(dtype).type
 
 
 def test_mixed_precision_binary_op_gives_each_input_its_own_dtype():
