@@ -2,9 +2,12 @@
 
 Timing rules (so that a ratio means something):
 
-- every implementation is warmed up first, then the implementations take turns
-  (A, B, C, B, C, A, C, A, B, ...) so machine noise hits all of them alike and none
-  always runs right after the same other one;
+- every implementation is warmed up first, then the implementations take turns,
+  each round in the next of all their orders (ABC, ACB, BAC, BCA, CAB, CBA, ...), so
+  machine noise hits all of them alike and each runs right after each other one
+  equally often (a plain rotation ABC, BCA, CAB runs A right after C in two rounds of
+  three and B right after C in only one, so whatever C leaves behind would cost A
+  more);
 - one sample runs a workload ``number`` times, with ``number`` chosen once per
   implementation so that a sample lasts at least ``min_sample_s`` (timer
   resolution and call overhead vanish); the result is the median over samples of
@@ -34,6 +37,7 @@ from __future__ import annotations
 import datetime
 import gc
 import importlib
+import itertools
 import os
 import platform
 import statistics
@@ -121,9 +125,10 @@ def interleaved(
     """Median seconds per call of each case, the cases taking turns sample by sample.
 
     Each case is called ``warmup`` times, then calibrated (see
-    :func:`calls_per_sample`), then ``repeats`` samples are taken in rotation, each
-    after a pause of :data:`SETTLE_S` seconds and :data:`WARM_FRACTION` of its calls
-    untimed (neither when ``quick``).
+    :func:`calls_per_sample`), then ``repeats`` rounds of samples are taken, round
+    ``r`` in the ``r``-th of all orders of the cases, each sample after a pause of
+    :data:`SETTLE_S` seconds and :data:`WARM_FRACTION` of its calls untimed (neither
+    when ``quick``).
     """
     settle_s, warm = (0.0, 0.0) if quick else (SETTLE_S, WARM_FRACTION)
     for fn in cases.values():
@@ -131,9 +136,9 @@ def interleaved(
             fn()
     numbers = {name: calls_per_sample(fn, min_sample_s) for name, fn in cases.items()}
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    names = list(cases)
+    orders = list(itertools.permutations(cases))
     for turn in range(repeats):
-        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+        for name in orders[turn % len(orders)]:
             fn = cases[name]
             warm_calls = int(numbers[name] * warm)
             samples[name].append(time_sample(fn, numbers[name], settle_s, warm_calls))

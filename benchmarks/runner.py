@@ -32,8 +32,9 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 METHOD = (
     "Times are medians over repeated samples taken after warm-up, the implementations "
-    "interleaved in one process in an order that rotates each round (A, B, C, B, C, A, "
-    "...), garbage collector paused inside samples, a "
+    "interleaved in one process, each round in the next of all their orders (ABC, ACB, "
+    "BAC, ...: each follows each other equally often), garbage collector paused inside "
+    "samples, a "
     f"{SETTLE_S} s pause and {WARM_FRACTION:.0%} of the sample's calls run untimed before "
     "each sample, so that the previous library's BLAS/OpenMP worker threads are idle. "
     "Every ratio is the engine's cost over "
