@@ -51,6 +51,11 @@ ndarray = np.ndarray
 SMALL_BYTES = 64 * 1024
 
 
+def is_large(data: Any) -> bool:
+    """An array worth releasing once nothing reads it (bigger than ``SMALL_BYTES``)."""
+    return type(data) is ndarray and data.nbytes > SMALL_BYTES
+
+
 class FreedArray:
     """A released array's stand-in: its shape and dtype, no data.
 
@@ -73,6 +78,11 @@ class FreedArray:
         return f"FreedArray(shape={self.shape}, dtype={self.dtype})"
 
 
+def stand_in(data: Any) -> Any:
+    """``data`` itself, or a :class:`FreedArray` in its place if :func:`is_large`."""
+    return FreedArray(data.shape, data.dtype) if is_large(data) else data
+
+
 class Node:
     """One recorded application of a primitive (PyTorch's ``grad_fn``).
 
@@ -81,8 +91,8 @@ class Node:
     ``out`` (the output array); ``epoch`` (a number from the clock that also counts
     in-place mutations: later than its inputs' nodes, and than every change before it);
     ``name`` and ``scope`` (the nn modules under way) for pictures. Only
-    :func:`~autograd.primitive.apply` makes nodes; it fills the slots directly, as
-    backward releases ``saved`` and ``out`` directly: both run once per op.
+    :func:`~autograd.primitive.apply` makes nodes; it fills the slots directly (this
+    runs once per op), and backward releases ``saved`` and ``out`` (:func:`stand_in`).
     """
 
     __slots__ = ("prim", "parents", "saved", "params", "out", "epoch", "name", "scope")
@@ -249,9 +259,7 @@ def run_backward(
                 on_step(node, g, in_grads)
             if not retain_graph:  # release what the VJP read; keep out's shape for pictures
                 node.saved = None
-                kept = node.out
-                if type(kept) is ndarray and kept.nbytes > SMALL_BYTES:
-                    node.out = FreedArray(kept.shape, kept.dtype)
+                node.out = stand_in(node.out)
             # next: the newest reached node (its consumers, all newer, have run)
             if newest is not None and (not waiting or newest.epoch > -waiting[0][0]):
                 node, g = newest, newest_grad

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from .graph import SMALL_BYTES, FreedArray, Node, check_finite
+from .graph import Node, check_finite, is_large, stand_in
 from .mode import state, threads_off_defaults
 from .tensor import Tensor, clock, result_tensor
 
 VJP = Callable[..., Any]
 
-_new_node = _new_tensor = object.__new__
+_new_node = object.__new__
 ndarray = np.ndarray
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 
@@ -202,24 +202,11 @@ def _result(
     node.name = None
     node.scope = scope
     kept_out = out
-    first = saved[0]
-    if prim.saves is not None and (  # _is_large, inlined: this runs once per op
-        (type(out) is ndarray and out.nbytes > SMALL_BYTES)
-        or (type(first) is ndarray and first.nbytes > SMALL_BYTES)
-    ):
+    if prim.saves is not None and (is_large(out) or is_large(saved[0])):
         saved, kept_out = _release_unread(prim.saves, saved, out)
     node.saved = saved
     node.out = kept_out
-    tensor = _new_tensor(Tensor)  # result_tensor(out, node), inlined: once per op
-    tensor.data, tensor._node, tensor._requires_grad = out, node, True
-    tensor._grad = tensor._name = None
-    tensor._version = 0
-    return tensor
-
-
-def _is_large(data: Any) -> bool:
-    """An array worth releasing (bigger than ``SMALL_BYTES``)."""
-    return type(data) is np.ndarray and data.nbytes > SMALL_BYTES
+    return result_tensor(out, node)
 
 
 def _release_unread(
@@ -227,13 +214,8 @@ def _release_unread(
 ) -> tuple[tuple[Any, ...], Any]:
     """What a node keeps of its inputs and of ``out``: the arrays its VJP does not read
     (not in ``saves``) become shape/dtype stand-ins."""
-    kept = tuple(
-        FreedArray(data.shape, data.dtype) if i not in saves and _is_large(data) else data
-        for i, data in enumerate(datas)
-    )
-    if "out" in saves or not _is_large(out):
-        return kept, out
-    return kept, FreedArray(out.shape, out.dtype)
+    kept = tuple(data if i in saves else stand_in(data) for i, data in enumerate(datas))
+    return kept, out if "out" in saves else stand_in(out)
 
 
 def shape_error(prim: Primitive, datas: Sequence[Any], exc: Exception) -> ValueError:

@@ -463,7 +463,7 @@ def test_in_place_through_detach_then_backward_raises(source):
 
 
 def test_every_tensor_slot_is_set_however_the_tensor_was_made():
-    # op results are built without __init__ (in primitive._result and result_tensor)
+    # op results are built without __init__ (tensor.result_tensor)
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     made = [x, x * 2, x.detach(), ag.tensor(3.0) + 1, ag.sign(x)]
     with ag.no_grad():
