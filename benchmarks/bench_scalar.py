@@ -16,6 +16,13 @@ its op nodes, micrograd its ``Value`` objects (leaves and constants included),
 PyTorch its autograd ``grad_fn`` nodes. Ratios are the ratio of the time per
 forward + backward pass, the same work in every library.
 
+Two rows, two timing protocols: the garbage collector paused inside samples
+(``timeit``'s convention, as in every other row of the table), and the collector on,
+as a program runs. The second includes what collecting each library's graphs costs:
+micrograd's are reference cycles (each ``Value`` holds a closure that refers back to
+it) that only the collector frees; the engine's and PyTorch's are freed as soon as
+the last reference goes, but the collector still walks their live objects.
+
 Run: ``python -m benchmarks.bench_scalar [--quick]``.
 """
 
@@ -152,27 +159,44 @@ def run(quick: bool = False) -> dict[str, Any]:
             grads[name], grads["engine"], rtol=1e-10, atol=1e-12
         ):
             raise AssertionError(f"bench_scalar: {name} computes a different loss or gradient")
+    rows = [timed_row(cases, nodes, quick, collector) for collector in (False, True)]
+    return {"rows": rows, "nodes": nodes}
+
+
+def timed_row(
+    cases: dict[str, Callable[[], Any]], nodes: dict[str, int], quick: bool, collector: bool
+) -> dict[str, Any]:
+    """The table row of one timing protocol: the garbage collector paused in samples
+    (``timeit``'s way), or on (``collector``, as a program runs: each library also pays
+    for collecting its graphs; micrograd's are reference cycles)."""
+    min_sample_s = 0.01 if quick else (0.3 if collector else 0.1)  # long enough for a full pass
     seconds = interleaved(
-        cases, repeats=3 if quick else 7, min_sample_s=0.01 if quick else 0.1, quick=quick
+        cases,
+        repeats=3 if quick else 7,
+        min_sample_s=min_sample_s,
+        quick=quick,
+        collector=collector,
     )
     values: dict[str, Any] = {name: nodes[name] / s for name, s in seconds.items()}
     values.setdefault("micrograd", missing_note("micrograd"))
     values.setdefault("torch", missing_note("torch"))
     counted = ", ".join(f"{name} {n:,}" for name, n in nodes.items())
     ms = ", ".join(f"{name} {s * 1e3:.2f}" for name, s in seconds.items())
-    time_ratios = {name: seconds["engine"] / s for name, s in seconds.items() if name != "engine"}
     line = row(
         "Scalar neurons 3-16-16-1, batch 8",
-        "forward + MSE + backward",
+        "forward + MSE + backward" + (", garbage collector on" if collector else ""),
         "nodes/s",
         values,
         lower_is_better=False,
         note=f"nodes counted: {counted}; ms per pass: {ms}",
     )
-    line["ratios"] = time_ratios  # same work, each library's own node count: compare times
-    return {"rows": [line], "nodes": nodes, "seconds": seconds}
+    # same work, each library its own node count: compare times
+    line["ratios"] = {
+        name: seconds["engine"] / s for name, s in seconds.items() if name != "engine"
+    }
+    return line
 
 
 if __name__ == "__main__":
-    result = run(quick="--quick" in sys.argv)
-    print(result["rows"][0]["values"], result["rows"][0]["ratios"], result["rows"][0]["note"])
+    for line in run(quick="--quick" in sys.argv)["rows"]:
+        print(line["case"], line["values"], line["ratios"], line["note"])

@@ -15,7 +15,10 @@ Timing rules (so that a ratio means something):
 - as in ``timeit``, the garbage collector is off inside a sample and runs between
   samples (young generations only): otherwise a cycle collection triggered by one
   library's garbage (e.g. micrograd's graphs, which are reference cycles) lands in
-  whichever sample happens to be running;
+  whichever sample happens to be running. Where the collector's work is part of what
+  a library costs (graphs of thousands of Python objects a pass), a workload also
+  measures with ``collector=True``: a full collection before each sample, then the
+  collector on during it, as a program runs, so each library pays for its own garbage;
 - each sample starts after a pause of :data:`SETTLE_S` (full runs only): numpy's
   OpenBLAS and PyTorch's OpenMP keep their worker threads spin-waiting for a while
   after a call, and on a 2-core machine those spinning threads slow down whichever
@@ -92,19 +95,29 @@ def calls_per_sample(fn: Callable[[], Any], min_sample_s: float) -> int:
 
 
 def time_sample(
-    fn: Callable[[], Any], number: int, settle_s: float = 0.0, warm_calls: int = 0
+    fn: Callable[[], Any],
+    number: int,
+    settle_s: float = 0.0,
+    warm_calls: int = 0,
+    collector: bool = False,
 ) -> float:
     """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused.
 
-    Sleeps ``settle_s`` and calls ``fn`` ``warm_calls`` times first, untimed (see the
-    module docstring).
+    Sleeps ``settle_s`` and calls ``fn`` ``warm_calls`` times first, untimed. With
+    ``collector`` the collector runs a full pass first and stays on during the calls
+    (see the module docstring).
     """
     time.sleep(settle_s)
     for _ in range(warm_calls):
         fn()
-    gc.collect(1)  # young generations: the previous sample's garbage (a full pass is slow)
+    # the previous sample's garbage: all of it before a sample that collects as it goes,
+    # else the young generations (a full pass is slow)
+    gc.collect(2 if collector else 1)
     was_enabled = gc.isenabled()
-    gc.disable()
+    if collector:
+        gc.enable()
+    else:
+        gc.disable()
     try:
         start = time.perf_counter()
         for _ in range(number):
@@ -113,6 +126,8 @@ def time_sample(
     finally:
         if was_enabled:
             gc.enable()
+        else:
+            gc.disable()
 
 
 def interleaved(
@@ -121,6 +136,7 @@ def interleaved(
     min_sample_s: float = 0.02,
     warmup: int = 1,
     quick: bool = False,
+    collector: bool = False,
 ) -> dict[str, float]:
     """Median seconds per call of each case, the cases taking turns sample by sample.
 
@@ -128,7 +144,7 @@ def interleaved(
     :func:`calls_per_sample`), then ``repeats`` rounds of samples are taken, round
     ``r`` in the ``r``-th of all orders of the cases, each sample after a pause of
     :data:`SETTLE_S` seconds and :data:`WARM_FRACTION` of its calls untimed (neither
-    when ``quick``).
+    when ``quick``); ``collector`` as in :func:`time_sample`.
     """
     settle_s, warm = (0.0, 0.0) if quick else (SETTLE_S, WARM_FRACTION)
     for fn in cases.values():
@@ -141,7 +157,7 @@ def interleaved(
         for name in orders[turn % len(orders)]:
             fn = cases[name]
             warm_calls = int(numbers[name] * warm)
-            samples[name].append(time_sample(fn, numbers[name], settle_s, warm_calls))
+            samples[name].append(time_sample(fn, numbers[name], settle_s, warm_calls, collector))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

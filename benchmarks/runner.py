@@ -34,14 +34,15 @@ METHOD = (
     "Times are medians over repeated samples taken after warm-up, the implementations "
     "interleaved in one process, each round in the next of all their orders (ABC, ACB, "
     "BAC, ...: each follows each other equally often), garbage collector paused inside "
-    f"samples, a {SETTLE_S} s pause and {WARM_FRACTION:.0%} of the sample's calls run "
-    "untimed before each sample, so that the previous library's BLAS/OpenMP worker threads "
-    "are idle. Every ratio is the engine's cost over the peer's cost, measured side by "
-    "side in the same run: above 1 the engine is slower "
-    "(or uses more memory); for nodes/s the ratio of times is shown. Before timing, each "
-    "workload checks that all implementations compute the same loss and gradients. "
-    f"PyTorch runs with {TORCH_THREADS} threads; numpy's BLAS with its defaults "
-    "(OPENBLAS_* variables as found)."
+    "samples (except in the scalar-graph row marked 'garbage collector on', which runs "
+    f"it as a program does, after a full collection), a {SETTLE_S} s pause and "
+    f"{WARM_FRACTION:.0%} of the sample's calls run untimed before each sample, so that "
+    "the previous library's BLAS/OpenMP worker threads are idle. Every ratio is the "
+    "engine's cost over the peer's cost, measured side by side in the same run: above 1 "
+    "the engine is slower (or uses more memory); for nodes/s the ratio of times is shown. "
+    "Before timing, each workload checks that all implementations compute the same loss "
+    f"and gradients. PyTorch runs with {TORCH_THREADS} threads; numpy's BLAS with its "
+    "defaults (OPENBLAS_* variables as found)."
 )
 
 

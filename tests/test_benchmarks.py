@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_memory, bench_mlp, runner
-from benchmarks.common import micrograd_or_none, row, torch_or_none
+from benchmarks.common import micrograd_or_none, row, time_sample, torch_or_none
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,28 @@ def test_quick_run_rows_hold_every_implementation(quick_run):
         assert isinstance(mlp["values"]["torch"], float) and "torch" in deep["ratios"]
     else:
         assert mlp["values"]["torch"] == "not installed (pip install torch)"
+
+
+@pytest.mark.parametrize("was_enabled", [True, False])
+def test_samples_pause_the_collector_or_keep_it_on_and_restore_it(was_enabled):
+    seen = []
+    record = lambda: seen.append(gc.isenabled())  # noqa: E731
+    (gc.enable if was_enabled else gc.disable)()
+    try:
+        assert time_sample(record, 3) > 0
+        assert gc.isenabled() is was_enabled
+        assert time_sample(record, 2, collector=True) > 0
+        assert gc.isenabled() is was_enabled
+    finally:
+        gc.enable()
+    assert seen == [False] * 3 + [True] * 2
+
+
+def test_scalar_rows_time_both_collector_protocols(quick_run):
+    _, out = quick_run
+    rows = json.loads((out / "latest.json").read_text())["rows"]
+    cases = [r["case"] for r in rows if r["workload"].startswith("Scalar neurons")]
+    assert cases == ["forward + MSE + backward", "forward + MSE + backward, garbage collector on"]
 
 
 def test_ratios_are_engine_cost_over_peer_cost():
