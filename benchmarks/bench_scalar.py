@@ -169,10 +169,10 @@ def timed_row(
     """The table row of one timing protocol: the garbage collector paused in samples
     (``timeit``'s way), or on (``collector``, as a program runs: each library also pays
     for collecting its graphs; micrograd's are reference cycles)."""
-    min_sample_s = 0.01 if quick else (0.3 if collector else 0.1)  # long enough for a full pass
+    min_sample_s = 0.01 if quick else (0.2 if collector else 0.1)  # long enough for a full pass
     seconds = interleaved(
         cases,
-        repeats=3 if quick else 7,
+        repeats=3 if quick else (5 if collector else 7),
         min_sample_s=min_sample_s,
         quick=quick,
         collector=collector,

@@ -88,9 +88,10 @@ def missing_note(name: str) -> str:
     return f"not installed (pip install {name})"
 
 
-def calls_per_sample(fn: Callable[[], Any], min_sample_s: float) -> int:
-    """How many calls of ``fn`` fill ``min_sample_s`` (at least 1), from one timed call."""
-    once = time_sample(fn, 1)
+def calls_per_sample(fn: Callable[[], Any], min_sample_s: float, collector: bool = False) -> int:
+    """How many calls of ``fn`` fill ``min_sample_s`` (at least 1), from one call timed
+    as the samples will be (``collector`` as in :func:`time_sample`)."""
+    once = time_sample(fn, 1, collector=collector)
     return max(1, int(np.ceil(min_sample_s / max(once, 1e-9))))
 
 
@@ -150,7 +151,7 @@ def interleaved(
     for fn in cases.values():
         for _ in range(warmup):
             fn()
-    numbers = {name: calls_per_sample(fn, min_sample_s) for name, fn in cases.items()}
+    numbers = {name: calls_per_sample(fn, min_sample_s, collector) for name, fn in cases.items()}
     samples: dict[str, list[float]] = {name: [] for name in cases}
     orders = list(itertools.permutations(cases))
     for turn in range(repeats):
