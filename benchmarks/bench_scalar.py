@@ -28,6 +28,7 @@ Run: ``python -m benchmarks.bench_scalar [--quick]``.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -182,6 +183,8 @@ def timed_row(
     values.setdefault("torch", missing_note("torch"))
     counted = ", ".join(f"{name} {n:,}" for name, n in nodes.items())
     ms = ", ".join(f"{name} {s * 1e3:.2f}" for name, s in seconds.items())
+    if collector:  # a full collection walks every tracked object the process holds
+        ms += f"; {len(gc.get_objects()):,} objects tracked by the collector in this process"
     line = row(
         "Scalar neurons 3-16-16-1, batch 8",
         "forward + MSE + backward" + (", garbage collector on" if collector else ""),
