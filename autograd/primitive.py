@@ -21,7 +21,6 @@ from .tensor import Tensor, clock, result_tensor
 
 VJP = Callable[..., Any]
 
-_new_node = object.__new__
 ndarray = np.ndarray
 _SEQUENCES = (list, tuple)  # raw sequences become arrays (never list concatenation)
 
@@ -182,7 +181,7 @@ def _result(
 ) -> Tensor:
     """The output tensor, with a node when ``record`` (an input requires grad) allows one.
 
-    The node's slots are filled directly (no ``__init__`` call): this runs once per op.
+    The node's slots are filled directly (no Python ``__init__``): this runs once per op.
     """
     scope = None
     if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on or a scope
@@ -194,9 +193,8 @@ def _result(
         record = out.dtype.kind == "f" if type(out) is ndarray else type(out) in FLOAT_SCALARS
     if not record:
         return result_tensor(out, None)
-    node = _new_node(Node)
+    node = Node(parents)
     node.prim = prim
-    node.parents = parents
     node.params = params
     node.epoch = next(clock)  # nodes are numbered in creation order (see graph)
     node.name = None

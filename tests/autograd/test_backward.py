@@ -4,6 +4,7 @@ anomaly detection."""
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import warnings
@@ -212,6 +213,27 @@ def test_gradient_of_unused_input_is_none_and_constant_branches_are_skipped():
 
 
 DEPTH = 1_000_000
+
+
+def test_a_node_is_the_list_of_its_parents_and_equal_only_to_itself():
+    x = ag.tensor(2.0, requires_grad=True)
+    a, b = x * 3.0, x * 3.0
+    assert a.grad_fn.parents == b.grad_fn.parents == (x, None)
+    assert a.grad_fn == a.grad_fn and a.grad_fn != b.grad_fn and len({a.grad_fn, b.grad_fn}) == 2
+    assert (a * b).grad_fn.parents == (a.grad_fn, b.grad_fn)
+
+
+def test_each_recorded_op_leaves_one_object_for_the_garbage_collector():
+    x = ag.tensor(2.0, requires_grad=True)
+    gc.collect()
+    before = len(gc.get_objects())
+    y = x
+    for _ in range(1000):
+        y = y * 1.0001
+    gc.collect()  # also untracks the tuples of saved numbers (they hold no references)
+    assert len(gc.get_objects()) - before == pytest.approx(1000, abs=20)  # the nodes
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001**1000)
 
 
 def test_million_op_scalar_chain_backward_has_no_recursion_error():
