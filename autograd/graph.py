@@ -273,7 +273,8 @@ def run_backward(
                 on_step(node, g, in_grads)
             if not retain_graph:  # release what the VJP read; keep out's shape for pictures
                 node.saved = None
-                node.out = stand_in(node.out)
+                if prim.reads_out:  # (a large output no rule reads was released when recorded)
+                    node.out = stand_in(node.out)
             # next: the newest reached node (its consumers, all newer, have run)
             if newest is not None and (not waiting or newest.epoch > -waiting[0][0]):
                 node, g = newest, newest_grad

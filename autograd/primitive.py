@@ -46,7 +46,7 @@ class Primitive:
     pictures; under ``create_graph`` rules recompute it with differentiable ops.
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp", "doc", "saves")
+    __slots__ = ("name", "forward", "vjps", "vjp", "doc", "saves", "reads_out")
 
     def __init__(
         self,
@@ -66,6 +66,8 @@ class Primitive:
         self.vjp = vjp
         self.doc = doc
         self.saves = None if saves is None else frozenset(saves)
+        # whether a large output outlives recording (else it was released at once)
+        self.reads_out = saves is None or "out" in self.saves
         if register:
             if name in REGISTRY:
                 raise ValueError(f"a primitive named {name!r} is already registered")

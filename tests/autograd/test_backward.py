@@ -508,6 +508,24 @@ def test_unread_large_arrays_are_released_when_recorded_and_the_rest_after_backw
     np.testing.assert_array_equal(big.grad.numpy(), (big.numpy() > 0).astype(float))
 
 
+def test_after_backward_no_node_holds_a_large_array():
+    n = 2 * ag.graph.SMALL_BYTES // 8
+    a = ag.tensor(np.linspace(-1.0, 1.0, n), requires_grad=True)
+    w = ag.tensor(np.linspace(0.5, 1.5, n), requires_grad=True)
+    product = a * w  # multiply reads its inputs only: its big output is released at once
+    assert isinstance(product.grad_fn.out, ag.graph.FreedArray)
+    loss = (ag.tanh(product) + ag.exp(a) - w * 0.5).sum()
+    loss.backward()
+    nodes, stack = [], [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(p for p in node.parents if isinstance(p, ag.graph.Node))
+    assert len(nodes) == 7 and all(node.freed for node in nodes)
+    assert not [node for node in nodes if ag.graph.is_large(node.out)]
+    assert {node.out.shape for node in nodes} == {(n,), ()}  # shapes kept for pictures
+
+
 def test_small_arrays_are_kept_where_a_stand_in_would_cost_more_than_it_saves():
     small = ag.tensor(np.linspace(-1.0, 1.0, 8), requires_grad=True)
     y = ag.relu(small)
