@@ -102,11 +102,12 @@ def time_sample(
     warm_calls: int = 0,
     collector: bool = False,
 ) -> float:
-    """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused.
+    """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused
+    (or on, with ``collector``).
 
     Sleeps ``settle_s`` and calls ``fn`` ``warm_calls`` times first, untimed. With
     ``collector`` the collector runs a full pass first and stays on during the calls
-    (see the module docstring).
+    (see the module docstring). The collector's state is restored either way.
     """
     time.sleep(settle_s)
     for _ in range(warm_calls):
