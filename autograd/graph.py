@@ -360,8 +360,8 @@ def _check_versions(node: Node) -> None:
     """Raise if an array the VJP will read was changed in place after it was saved."""
     for i, data in enumerate((*node.saved, node.out)):
         if changed_since(data, node.epoch):
-            parent = node.parents[i] if i < len(node.parents) else None
-            what = f"input {i}" if i < len(node.parents) else "output"
+            parent = node[i] if i < len(node) else None  # a node is the list of its parents
+            what = f"input {i}" if i < len(node) else "output"
             if isinstance(parent, Tensor) and parent.name:
                 what += f" ('{parent.name}')"
             raise RuntimeError(

@@ -100,7 +100,7 @@ def apply(prim: Primitive, args: tuple[Any, ...], params: dict[str, Any] | None 
         out = prim.forward(*datas, **params) if params else prim.forward(*datas)
     except ValueError as exc:
         raise shape_error(prim, datas, exc) from exc
-    return _result(prim, out, record, tuple(parents), tuple(datas), params)
+    return _result(prim, out, record, parents, tuple(datas), params)  # the node copies parents
 
 
 def apply_unary(prim: Primitive, x: Any) -> Tensor:
@@ -177,7 +177,7 @@ def _result(
     prim: Primitive,
     out: Any,
     record: bool,
-    parents: tuple[Any, ...],
+    parents: Sequence[Any],
     saved: tuple[Any, ...],
     params: dict[str, Any] | None,
 ) -> Tensor:
@@ -203,19 +203,20 @@ def _result(
     node.scope = scope
     kept_out = out
     if prim.saves is not None and (is_large(out) or is_large(saved[0])):
-        saved, kept_out = _release_unread(prim.saves, saved, out)
+        saved, kept_out = _release_unread(prim, saved, out)
     node.saved = saved
     node.out = kept_out
     return result_tensor(out, node)
 
 
 def _release_unread(
-    saves: frozenset[int | str], datas: tuple[Any, ...], out: Any
+    prim: Primitive, datas: tuple[Any, ...], out: Any
 ) -> tuple[tuple[Any, ...], Any]:
     """What a node keeps of its inputs and of ``out``: the arrays its VJP does not read
-    (not in ``saves``) become shape/dtype stand-ins."""
+    (not in ``prim.saves``) become shape/dtype stand-ins."""
+    saves = prim.saves
     kept = tuple(data if i in saves else stand_in(data) for i, data in enumerate(datas))
-    return kept, out if "out" in saves else stand_in(out)
+    return kept, out if prim.reads_out else stand_in(out)
 
 
 def shape_error(prim: Primitive, datas: Sequence[Any], exc: Exception) -> ValueError:
