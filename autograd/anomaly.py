@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .mode import refresh_defaults, state
+from .mode import set_anomaly_mode
 
 
 class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
@@ -17,11 +17,8 @@ class detect_anomaly:  # noqa: N801 - named like torch.autograd.detect_anomaly
         self._saved: list[bool] = []
 
     def __enter__(self) -> detect_anomaly:
-        self._saved.append(state.anomaly)
-        state.anomaly = True
-        refresh_defaults()
+        self._saved.append(set_anomaly_mode(True))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        state.anomaly = self._saved.pop()
-        refresh_defaults()
+        set_anomaly_mode(self._saved.pop())

@@ -1,26 +1,29 @@
-"""Per-thread engine state: grad mode, anomaly mode and the current module scope.
+"""Per-thread engine state: grad mode, anomaly mode, module scope, transform depth.
 
 Grad mode decides whether ops record graph nodes (``no_grad``/``enable_grad``, as in
 PyTorch). Each thread has its own state, so one thread evaluating under ``no_grad``
 never stops another from recording.
+
+The state is changed only through the functions of this module. Each keeps
+:data:`threads_off_defaults` coherent: while it is empty (every thread records, no
+anomaly mode, no module call under way), ops skip reading per-thread state at all.
+This module imports nothing from the package.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _ThreadState(threading.local):
-    """Class attributes are each new thread's defaults.
-
-    Whoever changes ``grad_enabled``, ``anomaly`` or ``scope`` calls
-    :func:`refresh_defaults` next.
-    """
+    """Class attributes are each new thread's defaults. Read freely; change only
+    through this module's functions."""
 
     grad_enabled: bool = True
     anomaly: bool = False
@@ -31,13 +34,13 @@ class _ThreadState(threading.local):
 state = _ThreadState()
 
 #: Idents of the threads off the defaults: grad off, anomaly on, or inside an nn module.
-#: While it is empty, ops record without reading per-thread state (~30 ns a field).
-#: Each thread adds and removes only its own ident (atomic set operations).
+#: While it is empty, ops record without reading per-thread state. Each thread adds
+#: and removes only its own ident (atomic set operations).
 threads_off_defaults: set[int] = set()
 
 
-def refresh_defaults() -> None:
-    """Count this thread in :data:`threads_off_defaults` or out, after a change to its state."""
+def _refresh() -> None:
+    """Count this thread in :data:`threads_off_defaults` or out, after a change."""
     if state.grad_enabled and not state.anomaly and state.scope is None:
         threads_off_defaults.discard(threading.get_ident())
     else:
@@ -49,9 +52,51 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-def _set_grad_enabled(enabled: bool) -> None:
+def set_grad_mode(enabled: bool) -> bool:
+    """Turn graph recording on or off in this thread; returns the previous mode."""
+    previous = state.grad_enabled
     state.grad_enabled = enabled
-    refresh_defaults()
+    _refresh()
+    return previous
+
+
+def set_anomaly_mode(enabled: bool) -> bool:
+    """Turn anomaly checks on or off in this thread; returns the previous mode."""
+    previous = state.anomaly
+    state.anomaly = enabled
+    _refresh()
+    return previous
+
+
+def enter_scope(module: object) -> tuple[object, ...] | None:
+    """Push ``module`` on this thread's scope (nodes record it); returns the scope before."""
+    previous = state.scope
+    state.scope = (module,) if previous is None else previous + (module,)
+    if previous is None:  # the outermost module: ops now record a scope
+        _refresh()
+    return previous
+
+
+def exit_scope(previous: tuple[object, ...] | None) -> None:
+    """Restore the scope :func:`enter_scope` returned."""
+    state.scope = previous
+    if previous is None:
+        _refresh()
+
+
+@contextmanager
+def transform_call() -> Iterator[None]:
+    """Mark that a functional transform is evaluating its function (so transforms nest)."""
+    state.transform_depth += 1
+    try:
+        yield
+    finally:
+        state.transform_depth -= 1
+
+
+def in_transform() -> bool:
+    """True while some functional transform is evaluating its function (this thread)."""
+    return state.transform_depth > 0
 
 
 class _SetGradMode:
@@ -63,23 +108,21 @@ class _SetGradMode:
         self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        self._saved.append(state.grad_enabled)
-        _set_grad_enabled(self.enabled)
+        self._saved.append(set_grad_mode(self.enabled))
 
     def __exit__(self, *exc: object) -> None:
-        _set_grad_enabled(self._saved.pop())
+        set_grad_mode(self._saved.pop())
 
     def __call__(self, func: F) -> F:
         enabled = self.enabled
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            previous = state.grad_enabled  # per call, so threads and recursion are safe
-            _set_grad_enabled(enabled)
+            previous = set_grad_mode(enabled)  # per call, so threads and recursion are safe
             try:
                 return func(*args, **kwargs)
             finally:
-                _set_grad_enabled(previous)
+                set_grad_mode(previous)
 
         return wrapper  # type: ignore[return-value]
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .graph import run_backward
+from .backward import run_backward, seed_gradient
 from .mode import enable_grad, state
 from .ops import stack
-from .tensor import Tensor, as_tensor, seed_gradient
+from .tensor import Tensor, as_tensor
 
 Argnums = int | tuple[int, ...]
 

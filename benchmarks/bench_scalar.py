@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.graph import Node
+from autograd.node import Node
 
 from .common import interleaved, micrograd_or_none, missing_note, row, torch_or_none
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.node import ancestors
 from autograd.viz import to_dot
 
 
@@ -67,9 +68,7 @@ def mlp_loss(layers: int, width: int = 16, batch: int = 8) -> ag.Tensor:
 
 def count_nodes(root: ag.Tensor) -> int:
     """Number of graph nodes behind ``root``."""
-    from autograd.viz.picture import forward_order
-
-    return len(forward_order(root._node))
+    return len(ancestors(root._node))
 
 
 def run(quick: bool = False) -> dict[str, float]:

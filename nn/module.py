@@ -4,7 +4,7 @@ A :class:`Module` registers the :class:`Parameter` objects and sub-modules assig
 to its attributes, in assignment order, exactly as ``torch.nn.Module`` does, so
 ``named_parameters()`` yields paths such as ``layers.0.weight``. Calling a module
 runs ``forward`` with the module pushed onto the engine's per-thread scope
-(``autograd.mode.state.scope``): every graph node recorded inside remembers which
+(``autograd.mode.enter_scope``): every graph node recorded inside remembers which
 modules it was created in, which is how graph pictures group nodes by layer.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autograd as ag
-from autograd.mode import refresh_defaults, state
+from autograd.mode import enter_scope, exit_scope, state
 
 # Bumped whenever any module registers a parameter or sub-module; a root module
 # re-labels its parameters (``p.name = path``) only when this changed since it last did.
@@ -138,18 +138,14 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` inside this module's scope (recorded on every graph node)."""
-        prev = state.scope
-        if prev is None and self._name is None and self._named_generation != _structure_generation:
-            self._assign_parameter_names()
-        state.scope = (self,) if prev is None else prev + (self,)
-        if prev is None:  # the outermost module: ops now record a scope
-            refresh_defaults()
+        if self._name is None and self._named_generation != _structure_generation:
+            if state.scope is None:
+                self._assign_parameter_names()
+        prev = enter_scope(self)
         try:
             return self.forward(*args, **kwargs)
         finally:
-            state.scope = prev
-            if prev is None:
-                refresh_defaults()
+            exit_scope(prev)
 
     def _assign_parameter_names(self) -> None:
         """Label parameters with their path (``p.name``) unless the user named them."""

@@ -1,108 +1,15 @@
-"""The differentiable primitives, one module per family; see each module's rules."""
+"""The differentiable primitives, one module per family, and the op table they fill.
 
-from .elementwise import (
-    abs,
-    add,
-    astype,
-    clip,
-    cos,
-    divide,
-    equal,
-    exp,
-    greater,
-    greater_equal,
-    leaky_relu,
-    less,
-    less_equal,
-    log,
-    log1p,
-    logical_and,
-    logical_not,
-    logical_or,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    pow,
-    relu,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    subtract,
-    tanh,
-    where,
-)
-from .linalg import linear, matmul
-from .neural import log_softmax, softmax, softmax_cross_entropy
-from .reduce import logsumexp, max, mean, min, sum
-from .shape import (
-    broadcast_to,
-    concatenate,
-    expand_dims,
-    flatten,
-    getitem,
-    reshape,
-    scatter_add,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-)
+Importing this package imports every family (each registers its public functions in
+:data:`autograd.optable.OPS`), then attaches their methods and operators to
+:class:`~autograd.Tensor`. Its public names are exactly the op table's.
+"""
 
-__all__ = [
-    "abs",
-    "add",
-    "astype",
-    "broadcast_to",
-    "clip",
-    "concatenate",
-    "cos",
-    "divide",
-    "equal",
-    "exp",
-    "expand_dims",
-    "flatten",
-    "getitem",
-    "greater",
-    "greater_equal",
-    "leaky_relu",
-    "linear",
-    "less",
-    "less_equal",
-    "log",
-    "log1p",
-    "log_softmax",
-    "logical_and",
-    "logical_not",
-    "logical_or",
-    "logsumexp",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "minimum",
-    "multiply",
-    "negative",
-    "not_equal",
-    "pow",
-    "relu",
-    "reshape",
-    "scatter_add",
-    "sigmoid",
-    "sign",
-    "sin",
-    "softmax",
-    "softmax_cross_entropy",
-    "sqrt",
-    "squeeze",
-    "stack",
-    "subtract",
-    "sum",
-    "swapaxes",
-    "tanh",
-    "transpose",
-    "where",
-]
+from ..optable import OPS, attach_methods
+from ..tensor import Tensor
+from . import elementwise, inplace, linalg, neural, reduce, shape  # noqa: F401 - they fill OPS
+
+attach_methods(Tensor)
+globals().update(OPS)
+
+__all__ = sorted(OPS)

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import unchanged
-from ..primitive import FLOAT_SCALARS, Primitive, apply, apply_unary
+from ..optable import op
+from ..primitive import FLOAT_SCALARS, Primitive, apply, apply_binary, apply_unary, unchanged
 from ..tensor import Tensor, result_tensor, unwrap
 
 ArrayLike = Any
@@ -43,8 +43,10 @@ def _leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
 
 
 def _half_at_ties(xp: Any, g: Any, mine: Any, other: Any) -> Any:
-    """Gradient of max(mine, other) w.r.t. mine: g where mine wins, g/2 at ties."""
-    return xp.where(mine == other, g / 2, xp.where(mine > other, g, 0))
+    """Gradient of max(mine, other) w.r.t. mine: g unless mine loses, g/2 at ties.
+
+    As PyTorch: where either is NaN (the result is NaN) neither loses, so both get g."""
+    return xp.where(mine == other, g / 2, xp.where(mine < other, 0, g))
 
 
 def _clip_pass(xp: Any, g: Any, x: Any, lo: Any, hi: Any) -> Any:
@@ -228,116 +230,146 @@ ASTYPE = Primitive(
 )
 
 
+@op(ADD, operators=("__add__",), reflected=("__radd__",))
 def add(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a + b`` with broadcasting."""
-    return apply(ADD, (a, b))
+    return apply_binary(ADD, a, b)
 
 
+@op(SUBTRACT, operators=("__sub__",), reflected=("__rsub__",))
 def subtract(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a - b`` with broadcasting."""
-    return apply(SUBTRACT, (a, b))
+    return apply_binary(SUBTRACT, a, b)
 
 
+@op(MULTIPLY, operators=("__mul__",), reflected=("__rmul__",))
 def multiply(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a * b`` with broadcasting."""
-    return apply(MULTIPLY, (a, b))
+    return apply_binary(MULTIPLY, a, b)
 
 
+@op(DIVIDE, operators=("__truediv__",), reflected=("__rtruediv__",))
 def divide(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a / b`` (true division) with broadcasting."""
-    return apply(DIVIDE, (a, b))
+    return apply_binary(DIVIDE, a, b)
 
 
+@op(NEGATIVE, operators=("__neg__",))
 def negative(x: ArrayLike) -> Tensor:
     """``-x``."""
     return apply_unary(NEGATIVE, x)
 
 
+@op(operators=("__pos__",))
+def positive(x: ArrayLike) -> Tensor:
+    """``+x``: ``x`` itself (a Tensor is returned as is, anything else wrapped)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+@op(POW, operators=("__pow__",), reflected=("__rpow__",))
 def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
     """``a ** b`` with broadcasting; both may require grad."""
-    return apply(POW, (a, b))
+    return apply_binary(POW, a, b)
 
 
+@op(EXP)
 def exp(x: ArrayLike) -> Tensor:
     """Elementwise ``e**x``."""
     return apply_unary(EXP, x)
 
 
+@op(LOG)
 def log(x: ArrayLike) -> Tensor:
     """Elementwise natural logarithm (``-inf`` at 0, like numpy)."""
     return apply_unary(LOG, x)
 
 
+@op(LOG1P)
 def log1p(x: ArrayLike) -> Tensor:
     """Elementwise ``log(1 + x)``, accurate when ``x`` is tiny."""
     return apply_unary(LOG1P, x)
 
 
+@op(SQRT)
 def sqrt(x: ArrayLike) -> Tensor:
     """Elementwise square root (gradient ``inf`` at 0, like PyTorch)."""
     return apply_unary(SQRT, x)
 
 
+@op(SIN)
 def sin(x: ArrayLike) -> Tensor:
     """Elementwise sine."""
     return apply_unary(SIN, x)
 
 
+@op(COS)
 def cos(x: ArrayLike) -> Tensor:
     """Elementwise cosine."""
     return apply_unary(COS, x)
 
 
+@op(TANH)
 def tanh(x: ArrayLike) -> Tensor:
     """Elementwise hyperbolic tangent."""
     return apply_unary(TANH, x)
 
 
+@op(SIGMOID)
 def sigmoid(x: ArrayLike) -> Tensor:
     """Elementwise logistic function ``1 / (1 + e**-x)``, stable for large ``|x|``."""
     return apply_unary(SIGMOID, x)
 
 
+@op(RELU)
 def relu(x: ArrayLike) -> Tensor:
     """Elementwise ``max(x, 0)``; the gradient at 0 is 0."""
     return apply_unary(RELU, x)
 
 
+@op(ABS, operators=("__abs__",))
 def abs(x: ArrayLike) -> Tensor:  # noqa: A001 - numpy/torch name
     """Elementwise ``|x|``; the gradient at 0 is 0."""
     return apply_unary(ABS, x)
 
 
+@op(LEAKY_RELU)
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
     """Elementwise ``x if x > 0 else negative_slope * x``."""
-    return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
+    return apply_unary(LEAKY_RELU, x, {"negative_slope": negative_slope})
 
 
+@op(MAXIMUM)
 def maximum(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """Elementwise maximum; at ties each input gets half the gradient."""
-    return apply(MAXIMUM, (a, b))
+    """Elementwise maximum (NaN propagates, as numpy); at ties each input gets half the
+    gradient."""
+    return apply_binary(MAXIMUM, a, b)
 
 
+@op(MINIMUM)
 def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """Elementwise minimum; at ties each input gets half the gradient."""
-    return apply(MINIMUM, (a, b))
+    """Elementwise minimum (NaN propagates, as numpy); at ties each input gets half the
+    gradient."""
+    return apply_binary(MINIMUM, a, b)
 
 
+@op(WHERE, method=False)
 def where(cond: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a`` where ``cond`` is true, else ``b`` (``cond`` is not differentiated)."""
     return apply(WHERE, (cond, a, b))
 
 
+@op(CLIP)
 def clip(x: ArrayLike, lo: Any = None, hi: Any = None) -> Tensor:
     """Clamp ``x`` into ``[lo, hi]`` (either may be None); gradient passes at the bounds."""
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
-    return apply(CLIP, (x,), {"lo": unwrap(lo), "hi": unwrap(hi)})
+    return apply_unary(CLIP, x, {"lo": unwrap(lo), "hi": unwrap(hi)})
 
 
+@op(ASTYPE)
 def astype(x: ArrayLike, dtype: Any) -> Tensor:
     """Cast to ``dtype``; between float types the gradient is cast back."""
-    return apply(ASTYPE, (x,), {"dtype": np.dtype(dtype)})
+    return apply_unary(ASTYPE, x, {"dtype": np.dtype(dtype)})
 
 
 # ---------------------------------------------------------------- not differentiable
@@ -345,51 +377,61 @@ def _non_differentiable(func: Any, *args: Any) -> Tensor:
     return result_tensor(func(*(unwrap(a) for a in args)), None)
 
 
+@op()
 def sign(x: ArrayLike) -> Tensor:
     """Elementwise sign (-1, 0 or 1); not differentiable (its derivative is 0)."""
     return _non_differentiable(np.sign, x)
 
 
+@op(operators=("__lt__",))
 def less(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a < b`` as a bool tensor (not differentiable)."""
     return _non_differentiable(np.less, a, b)
 
 
+@op(operators=("__le__",))
 def less_equal(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a <= b`` as a bool tensor (not differentiable)."""
     return _non_differentiable(np.less_equal, a, b)
 
 
+@op(operators=("__gt__",))
 def greater(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a > b`` as a bool tensor (not differentiable)."""
     return _non_differentiable(np.greater, a, b)
 
 
+@op(operators=("__ge__",))
 def greater_equal(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a >= b`` as a bool tensor (not differentiable)."""
     return _non_differentiable(np.greater_equal, a, b)
 
 
+@op(operators=("__eq__",))
 def equal(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a == b`` as a bool tensor (not differentiable)."""
     return _non_differentiable(np.equal, a, b)
 
 
+@op(operators=("__ne__",))
 def not_equal(a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a != b`` as a bool tensor (not differentiable)."""
     return _non_differentiable(np.not_equal, a, b)
 
 
+@op(operators=("__and__",), reflected=("__rand__",))
 def logical_and(a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise ``a and b`` (not differentiable)."""
     return _non_differentiable(np.logical_and, a, b)
 
 
+@op(operators=("__or__",), reflected=("__ror__",))
 def logical_or(a: ArrayLike, b: ArrayLike) -> Tensor:
     """Elementwise ``a or b`` (not differentiable)."""
     return _non_differentiable(np.logical_or, a, b)
 
 
+@op(operators=("__invert__",))
 def logical_not(x: ArrayLike) -> Tensor:
     """Elementwise ``not x`` (not differentiable)."""
     return _non_differentiable(np.logical_not, x)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import Primitive, apply
+from ..optable import op
+from ..primitive import Primitive, apply, apply_binary
 from ..tensor import Tensor
 
 
@@ -36,9 +37,10 @@ MATMUL = Primitive(
 )
 
 
+@op(MATMUL, operators=("__matmul__",), reflected=("__rmatmul__",))
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product ``a @ b`` with ``np.matmul``'s rules for 1-d and batched operands."""
-    return apply(MATMUL, (a, b))
+    return apply_binary(MATMUL, a, b)
 
 
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
@@ -71,9 +73,12 @@ LINEAR = Primitive(
 )
 
 
+@op(LINEAR)
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """The affine map ``x @ weight + bias`` as one fused op (``weight``: ``(in, out)``).
 
     One graph node instead of two, and no intermediate ``x @ weight`` kept for backward.
     """
-    return apply(LINEAR, (x, weight) if bias is None else (x, weight, bias))
+    if bias is None:
+        return apply_binary(LINEAR, x, weight)
+    return apply(LINEAR, (x, weight, bias))

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import Primitive, apply
+from ..optable import op
+from ..primitive import Primitive, apply_binary, apply_unary
 from ..tensor import Tensor, unwrap
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -100,16 +101,19 @@ SOFTMAX_CROSS_ENTROPY = Primitive(
 )
 
 
+@op(SOFTMAX)
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max (no overflow)."""
-    return apply(SOFTMAX, (x,), {"axis": axis})
+    return apply_unary(SOFTMAX, x, {"axis": axis})
 
 
+@op(LOG_SOFTMAX)
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``, computed stably."""
-    return apply(LOG_SOFTMAX, (x,), {"axis": axis})
+    return apply_unary(LOG_SOFTMAX, x, {"axis": axis})
 
 
+@op(SOFTMAX_CROSS_ENTROPY, method=False)
 def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of ``(m, k)`` logits, fused; gradient ``(S - I_y)/m``.
 
@@ -141,4 +145,4 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> 
         )
     target = target if isinstance(target, Tensor) else labels  # keep a Tensor's name for pictures
     params = {"reduction": reduction, "_residual": {}}  # "_": not an op parameter
-    return apply(SOFTMAX_CROSS_ENTROPY, (logits, target), params)
+    return apply_binary(SOFTMAX_CROSS_ENTROPY, logits, target, params)

@@ -10,10 +10,22 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import Primitive, apply
-from ..tensor import Tensor, unwrap
+from ..optable import op
+from ..primitive import Primitive, apply_unary
+from ..tensor import Axis, Tensor, result_tensor, unwrap
 
-Axis = int | tuple[int, ...] | None
+
+def check_axis(axis: Any, ndim: int) -> int:
+    """``axis`` as a non-negative int below ``ndim``; negative axes count from the end.
+
+    Out of range raises numpy's ``AxisError`` (a ``ValueError`` and an ``IndexError``,
+    so numpy's and PyTorch's habits both catch it); axes never wrap around.
+    """
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"an axis must be an int, got {type(axis).__name__} {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(int(axis), ndim)
+    return int(axis) % ndim
 
 
 def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -23,10 +35,7 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     if ndim == 0 and all(a in (0, -1) for a in axes):
         return ()  # numpy accepts axis 0 or -1 on a 0-d array: it reduces nothing
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for a tensor of dimension {ndim}")
-    normalized = tuple(sorted(int(a) % ndim for a in axes))
+    normalized = tuple(sorted(check_axis(a, ndim) for a in axes))
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"repeated axis in {axis}")
     return normalized
@@ -48,8 +57,11 @@ def _count(x: Any, axis: Axis) -> int:
 
 
 def _share_among_extrema(xp: Any, g: Any, out: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
-    """d max/dx: g to the elements equal to the extremum, split equally among ties."""
-    hit = x == _unreduce(out, x, axis, keepdims)
+    """d max/dx: g to the elements equal to the extremum, split equally among ties.
+
+    A NaN element makes the extremum NaN and takes its gradient (as PyTorch)."""
+    extremum = _unreduce(out, x, axis, keepdims)
+    hit = (x == extremum) | ((extremum != extremum) & (x != x))
     share = _unreduce(g, x, axis, keepdims) / hit.sum(axis=axis, keepdims=True)
     return xp.where(hit, share, 0)
 
@@ -114,34 +126,55 @@ LOGSUMEXP = Primitive(
 
 def _reduce(prim: Primitive, x: Any, axis: Axis, keepdims: bool) -> Tensor:
     if axis is not None:
-        ndim = np.ndim(unwrap(x))
-        if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
-            axis = ()  # like numpy and torch: a 0-d input accepts axis 0 or -1 (a no-op)
-        else:
-            axis = normalize_axis(axis, ndim)
-    return apply(prim, (x,), {"axis": axis, "keepdims": bool(keepdims)})
+        axis = normalize_axis(axis, np.ndim(unwrap(x)))
+    return apply_unary(prim, x, {"axis": axis, "keepdims": bool(keepdims)})
 
 
+@op(SUM)
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (an int, a tuple, or None for all axes)."""
     return _reduce(SUM, x, axis, keepdims)
 
 
+@op(MEAN)
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis``."""
     return _reduce(MEAN, x, axis, keepdims)
 
 
+@op(MAX)
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis``; tied maxima share the gradient equally."""
     return _reduce(MAX, x, axis, keepdims)
 
 
+@op(MIN)
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``; tied minima share the gradient equally."""
     return _reduce(MIN, x, axis, keepdims)
 
 
+@op(LOGSUMEXP)
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x), axis))`` computed stably (finite for inputs near +-1000)."""
     return _reduce(LOGSUMEXP, x, axis, keepdims)
+
+
+def _index_of(find: Any, x: Any, axis: int | None, keepdims: bool) -> Tensor:
+    data = unwrap(x)
+    axis = None if axis is None else check_axis(axis, np.ndim(data))
+    return result_tensor(find(data, axis=axis, keepdims=keepdims), None)
+
+
+@op()
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Indices of the maxima along ``axis`` (of the flattened values when None); an int
+    tensor, not differentiable."""
+    return _index_of(np.argmax, x, axis, keepdims)
+
+
+@op()
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Indices of the minima along ``axis`` (of the flattened values when None); an int
+    tensor, not differentiable."""
+    return _index_of(np.argmin, x, axis, keepdims)

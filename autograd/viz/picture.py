@@ -3,7 +3,7 @@
 :class:`Picture` walks the nodes that backward walks (iteratively, never recursively)
 and records, in forward (topological) order, one item per
 
-- op: a :class:`~autograd.graph.Node` (label: its primitive's name and parameters);
+- op: a :class:`~autograd.node.Node` (label: its primitive's name and parameters);
 - op output: the tensor a node produced (kind ``"inter"``, or ``"root"`` for the
   tensor being drawn);
 - leaf tensor: ``"param"`` if it requires grad, ``"input"`` otherwise (one item per
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Node
+from ..node import Node, ancestors
 from ..tensor import Tensor
 from .labels import op_rows, shape_text, tensor_rows, text_row
 
@@ -55,24 +55,6 @@ class Item:
 
     def __repr__(self) -> str:
         return f"<Item {self.id} {self.kind} {self.title!r}>"
-
-
-def forward_order(root: Node) -> list[Node]:
-    """Every node ``root`` depends on, inputs before consumers (iterative post-order DFS)."""
-    order = []
-    seen = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if type(parent) is Node and parent not in seen:
-                seen.add(parent)
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
 
 
 def module_label(module: Any) -> str:
@@ -113,7 +95,7 @@ class Picture:
         if node is None:
             self._leaf(root, ())
         else:
-            for n in forward_order(node):
+            for n in ancestors(node):
                 self._add_node(n, n is node)
         if modules == "collapse":
             self._collapse()

@@ -1,6 +1,6 @@
 """The backward pass, step by step: one picture per VJP the engine runs, and a viewer.
 
-:func:`backward_steps` runs the real engine (``graph.run_backward`` with
+:func:`backward_steps` runs the real engine (``backward.run_backward`` with
 ``retain_graph=True``), collecting through ``on_step`` what each step received and
 sent, in the order the engine ran it. Gradients are returned to the walkthrough
 (``targets=``) instead of accumulating into the leaves' ``.grad``, so drawing the
@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Node, run_backward
-from ..tensor import Tensor, seed_gradient
+from ..backward import run_backward, seed_gradient
+from ..node import Node, ancestors
+from ..tensor import Tensor
 from .dot import RANKDIRS, build_digraph, describe_kind
 from .labels import shape_text, value_lines
 from .picture import Picture, module_label
@@ -55,14 +56,9 @@ def record_steps(root: Tensor, seed: Any) -> list[Step]:
         steps.append(Step(node, np.array(grad_out, copy=True), copies))
 
     leaves: dict[Any, int] = {}
-    stack, seen = [root._node], {root._node}
-    while stack:  # the leaves that require grad, found iteratively
-        for parent in stack.pop().parents:
-            if type(parent) is Node:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-            elif parent is not None and parent._requires_grad and parent not in leaves:
+    for node in ancestors(root._node):  # the leaves that require grad
+        for parent in node.parents:
+            if isinstance(parent, Tensor) and parent._requires_grad and parent not in leaves:
                 leaves[parent] = len(leaves)
     run_backward(root, seed, retain_graph=True, targets=leaves, on_step=on_step)
     return steps

@@ -8,15 +8,19 @@ keepdims, an index, a condition, labels...) and the input domain: positive for
 tests in ``test_opinfo.py`` run every record through gradcheck (float64),
 second-order gradcheck, float32 preservation and broadcasting, and check that
 every primitive in ``autograd.REGISTRY`` is reached by some record (PyTorch's
-OpInfo lesson: a new primitive cannot land untested).
+OpInfo lesson: a new primitive cannot land untested). A family of ops added later
+keeps its records in ``opinfo_<family>.py`` beside this file (a tuple ``OPINFOS``
+built with the helpers here); they are collected into :data:`OPINFOS` automatically.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -194,6 +198,20 @@ SCATTER_SAMPLES = (
     Sample(((2,),), {"index": np.array([True, False, True]), "shape": (3,)}),
 )
 
+SETITEM_SAMPLES = (
+    Sample(((4, 3), (3,)), {"index": 1}),
+    Sample(((4, 3), ()), {"index": (slice(None), 1)}),
+    Sample(((4, 3), (2, 1)), {"index": (np.array([0, 2]), slice(0, 2))}),
+    Sample(((4,), ()), {"index": np.array([True, False, True, False])}),
+)
+
+
+def assign(x: ag.Tensor, value: ag.Tensor, index: Any) -> ag.Tensor:
+    """``y = x * 1; y[index] = value``: an assignment into an op result is recorded."""
+    y = x * 1.0
+    y[index] = value
+    return y
+
 
 def _unary(name: str, func: Callable[..., Any], sampler: Sampler = normal, **kw: Any) -> OpInfo:
     return OpInfo(name, func, samples(*UNARY_SHAPES), sampler=sampler, **kw)
@@ -226,6 +244,7 @@ OPINFOS: tuple[OpInfo, ...] = (
     _unary("abs", ag.abs, away_from_zero),
     _unary("abs_operator", operator.abs, away_from_zero),
     _unary("negative", ag.negative),
+    _unary("positive", ag.positive),
     _unary("neg_operator", operator.neg),
     OpInfo(
         "leaky_relu",
@@ -362,11 +381,12 @@ OPINFOS: tuple[OpInfo, ...] = (
     ),
     OpInfo(
         "getitem",
-        operator.getitem,
+        ag.getitem,
         samples(((4, 3),), index=list(INDEXES)),
         op=lambda x, index: x[index],
     ),
     OpInfo("scatter_add", ops.scatter_add, SCATTER_SAMPLES),
+    OpInfo("setitem", assign, SETITEM_SAMPLES),
     # neural
     OpInfo(
         "softmax",
@@ -393,6 +413,19 @@ OPINFOS: tuple[OpInfo, ...] = (
         + samples(((1, 5),), target=[np.array([3])], reduction=["mean"]),
     ),
 )
+
+
+
+def _family_opinfos() -> tuple[OpInfo, ...]:
+    """The ``OPINFOS`` of every ``opinfo_<family>.py`` beside this file (the records of
+    op families added later: convolutions, sequence layers, ...), in file-name order."""
+    records: list[OpInfo] = []
+    for path in sorted(Path(__file__).parent.glob("opinfo_*.py")):
+        records += importlib.import_module(path.stem).OPINFOS
+    return tuple(records)
+
+
+OPINFOS += _family_opinfos()
 
 #: Every (OpInfo, Sample) pair, with readable ids, for ``pytest.mark.parametrize``.
 CASES = [(info, sample) for info in OPINFOS for sample in info.samples]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd.graph import run_backward
-from autograd.mode import refresh_defaults, state, threads_off_defaults
+from autograd.backward import run_backward
+from autograd.mode import enter_scope, exit_scope, state, threads_off_defaults
 
 # ------------------------------------------------------------------ accumulation
 
@@ -377,11 +377,9 @@ def test_ops_see_every_change_of_grad_mode_anomaly_mode_and_scope():
             assert me not in threads_off_defaults and (x * 2).requires_grad
     with ag.detect_anomaly(), np.errstate(divide="ignore"), pytest.raises(FloatingPointError):
         ag.log(x - 1.0)
-    state.scope = ("a module",)  # what nn.Module.__call__ sets, then refreshes
-    refresh_defaults()
+    previous = enter_scope("a module")  # what nn.Module.__call__ does
     assert (x * 2).grad_fn.scope == ("a module",)
-    state.scope = None
-    refresh_defaults()
+    exit_scope(previous)
     with pytest.raises(ValueError), ag.no_grad():
         raise ValueError  # leaving by an exception restores the defaults too
     assert me not in threads_off_defaults and (x * 2).grad_fn.scope is None
@@ -401,16 +399,14 @@ def test_one_thread_off_the_defaults_does_not_change_what_another_records():
 
     thread = threading.Thread(target=worker)
     thread.start()
-    state.scope = ("main's module",)
-    refresh_defaults()
+    previous = enter_scope("main's module")
     try:
         with ag.no_grad():
             inside.set()
             assert done.wait(5)
             seen["main"] = (x * 2).requires_grad
     finally:
-        state.scope = None
-        refresh_defaults()
+        exit_scope(previous)
     thread.join(5)
     assert seen == {"worker": (None, True), "main": False}
 
@@ -496,33 +492,33 @@ def test_where_and_concatenate_shape_errors_name_the_op():
 
 
 def test_unread_large_arrays_are_released_when_recorded_and_the_rest_after_backward():
-    big = ag.tensor(np.linspace(-1.0, 1.0, 2 * ag.graph.SMALL_BYTES // 8), requires_grad=True)
+    big = ag.tensor(np.linspace(-1.0, 1.0, 2 * ag.node.SMALL_BYTES // 8), requires_grad=True)
     y = ag.relu(big)  # relu's VJP reads its output only: the big input is released at once
     node = y.grad_fn
-    assert isinstance(node.saved[0], ag.graph.FreedArray)
+    assert isinstance(node.saved[0], ag.node.FreedArray)
     assert node.saved[0].shape == big.shape and node.saved[0].dtype == big.dtype
     assert node.out is y.data
     y.sum().backward()
-    assert node.freed and isinstance(node.out, ag.graph.FreedArray)  # shape kept for pictures
+    assert node.freed and isinstance(node.out, ag.node.FreedArray)  # shape kept for pictures
     assert node.shape == big.shape
     np.testing.assert_array_equal(big.grad.numpy(), (big.numpy() > 0).astype(float))
 
 
 def test_after_backward_no_node_holds_a_large_array():
-    n = 2 * ag.graph.SMALL_BYTES // 8
+    n = 2 * ag.node.SMALL_BYTES // 8
     a = ag.tensor(np.linspace(-1.0, 1.0, n), requires_grad=True)
     w = ag.tensor(np.linspace(0.5, 1.5, n), requires_grad=True)
     product = a * w  # multiply reads its inputs only: its big output is released at once
-    assert isinstance(product.grad_fn.out, ag.graph.FreedArray)
+    assert isinstance(product.grad_fn.out, ag.node.FreedArray)
     loss = (ag.tanh(product) + ag.exp(a) - w * 0.5).sum()
     loss.backward()
     nodes, stack = [], [loss.grad_fn]
     while stack:
         node = stack.pop()
         nodes.append(node)
-        stack.extend(p for p in node.parents if isinstance(p, ag.graph.Node))
+        stack.extend(p for p in node.parents if isinstance(p, ag.node.Node))
     assert len(nodes) == 7 and all(node.freed for node in nodes)
-    assert not [node for node in nodes if ag.graph.is_large(node.out)]
+    assert not [node for node in nodes if ag.node.is_large(node.out)]
     assert {node.out.shape for node in nodes} == {(n,), ()}  # shapes kept for pictures
 
 

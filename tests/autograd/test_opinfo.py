@@ -15,7 +15,7 @@ import pytest
 from opinfo import CASE_IDS, CASES, OPINFOS, OpInfo, Sample
 
 import autograd as ag
-from autograd.graph import Node
+from autograd.node import Node
 
 #: Public functions of ``autograd.ops`` that return non-differentiable results.
 NON_DIFFERENTIABLE = {
@@ -29,6 +29,8 @@ NON_DIFFERENTIABLE = {
     "logical_and",
     "logical_or",
     "logical_not",
+    "argmax",
+    "argmin",
 }
 
 
@@ -95,7 +97,10 @@ def test_every_public_differentiable_function_has_an_opinfo():
     }
     assert {"exp", "matmul", "softmax_cross_entropy", "stack"} <= public  # the scan works
     funcs = {info.func for info in OPINFOS}
-    missing = sorted(n for n in public - NON_DIFFERENTIABLE if getattr(ag, n) not in funcs)
+    in_place = {n for n in public if n.endswith("_")}  # tests/autograd/test_tensor.py
+    missing = sorted(
+        n for n in public - NON_DIFFERENTIABLE - in_place if getattr(ag, n) not in funcs
+    )
     assert missing == [], f"public functions without an OpInfo: {missing}"
 
 

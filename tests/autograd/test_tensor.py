@@ -414,10 +414,16 @@ def test_in_place_on_leaf_requiring_grad_needs_no_grad():
     assert w.requires_grad and w.is_leaf
 
 
-def test_in_place_on_op_result_raises():
-    y = ag.tensor([1.0], requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match="in-place operations on the result of a recorded op"):
-        y.mul_(2.0)
+def test_in_place_on_op_result_is_recorded_and_rebases_its_history():
+    x = ag.tensor([1.0, 3.0], requires_grad=True)
+    y = x * 2
+    before = y.numpy()
+    y.mul_(x)  # y = 2x·x, recorded: the tensor object takes the new node
+    y += 1.0
+    assert not y.is_leaf and y.tolist() == [3.0, 19.0]
+    assert before.tolist() == [2.0, 6.0]  # the array the first node made is untouched
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 12.0])  # d(2x²)/dx = 4x
 
 
 def test_in_place_on_saved_tensor_then_backward_raises_naming_it():
@@ -471,7 +477,7 @@ def test_every_tensor_slot_is_set_however_the_tensor_was_made():
     slots = [name for name in ag.Tensor.__slots__ if name != "__weakref__"]
     for tensor in made:
         values = {name: getattr(tensor, name) for name in slots}  # AttributeError if unset
-        assert values["_grad"] is None and values["_name"] is None and values["_version"] == 0
+        assert values["_grad"] is None and values["_name"] is None and tensor._version == 0
         assert values["_requires_grad"] is (values["_node"] is not None) or tensor is x
 
 

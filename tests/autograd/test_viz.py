@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd.graph import run_backward
-from autograd.mode import refresh_defaults, state
-from autograd.tensor import seed_gradient
+from autograd.backward import run_backward, seed_gradient
+from autograd.mode import enter_scope, exit_scope
 from autograd.viz import backward_steps, draw, to_dot
 from autograd.viz.dot import COLORS, HIGHLIGHT_FILL
 from autograd.viz.labels import SMALL, number_text, value_lines
@@ -225,15 +224,16 @@ class Act(Block):
 
 @pytest.fixture
 def set_scope():
-    saved = state.scope
+    entered: list = []  # what each enter_scope returned, to leave in reverse
 
     def set_(*modules: object) -> None:
-        state.scope = modules or None
-        refresh_defaults()
+        while entered:
+            exit_scope(entered.pop())
+        for module in modules:
+            entered.append(enter_scope(module))
 
     yield set_
-    state.scope = saved
-    refresh_defaults()
+    set_()
 
 
 def model_graph(set_scope) -> ag.Tensor:
