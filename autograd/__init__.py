@@ -22,6 +22,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F403 - the op table's public functions (ops.__all__)
 from .primitive import REGISTRY, Primitive
+from .random import default_rng, manual_seed
 from .tensor import Tensor, as_tensor
 from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
 from .viz import draw, to_dot
@@ -37,6 +38,7 @@ __all__ = [
     "Tensor",
     "arange",
     "as_tensor",
+    "default_rng",
     "detect_anomaly",
     "draw",
     "enable_grad",
@@ -50,6 +52,7 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "jvp",
+    "manual_seed",
     "no_grad",
     "numerical_grad",
     "ones",

@@ -6,20 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from .random import Rng, as_rng
 from .tensor import Tensor
 
 Shape = int | tuple[int, ...]
-Rng = np.random.Generator | int | None
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Create a leaf tensor; same arguments as :class:`Tensor`."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def as_rng(rng: Rng) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from a Generator, an int seed, or None (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:

@@ -20,9 +20,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.creation import as_rng
-
-Rng = np.random.Generator | int | None
+from autograd.random import Rng, as_rng
 
 _DIGITS_FILE = Path(__file__).parent / "datasets" / "digits.csv.gz"
 

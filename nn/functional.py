@@ -22,7 +22,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from autograd.creation import as_rng
+from autograd.random import Rng, as_rng
 
 __all__ = [
     "binary_cross_entropy",
@@ -71,9 +71,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> ag.Tensor:
     return ag.linear(x, weight, bias)
 
 
-def dropout(
-    x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | int | None = None
-) -> ag.Tensor:
+def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Rng = None) -> ag.Tensor:
     """Inverted dropout: zero each element with probability ``p``, scale the rest by ``1/(1-p)``.
 
     The expected value is unchanged, so evaluation (``training=False``) is the

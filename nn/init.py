@@ -15,12 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 import autograd as ag
-from autograd.creation import as_rng
-
-Rng = np.random.Generator | int | None
+from autograd.random import Rng, as_rng
 
 _LINEAR_GAINS = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d")
 

@@ -12,13 +12,11 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.creation import as_rng
+from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
 from .module import Module, Parameter
-
-Rng = np.random.Generator | int | None
 
 
 class Linear(Module):

@@ -64,6 +64,8 @@ class Module:
         setattr_ = object.__setattr__
         setattr_(self, "_parameters", OrderedDict())
         setattr_(self, "_modules", OrderedDict())
+        setattr_(self, "_buffers", OrderedDict())
+        setattr_(self, "_non_persistent", set())
         setattr_(self, "training", True)
         setattr_(self, "_name", None)  # attribute name under the parent (None for a root)
         setattr_(self, "_named_generation", -1)
@@ -80,6 +82,9 @@ class Module:
             params.pop(name, None)
             object.__setattr__(value, "_name", name)
             _bump_generation()
+        elif name in self.__dict__.get("_buffers", ()):
+            value = _buffer_value(name, value)
+            self._buffers[name] = value
         elif params is not None and (name in params or name in self._modules):
             kind, registry = (
                 ("parameter", params) if name in params else ("sub-module", self._modules)
@@ -98,6 +103,8 @@ class Module:
         for registry in (self.__dict__.get("_parameters", {}), self.__dict__.get("_modules", {})):
             if registry.pop(name, None) is not None:
                 _bump_generation()
+        if self.__dict__.get("_buffers", {}).pop(name, None) is not None:
+            self._non_persistent.discard(name)
         object.__delattr__(self, name)
 
     def _registry(self, kind: str, name: str) -> OrderedDict:
@@ -120,6 +127,33 @@ class Module:
                 f"got {type(param).__name__}"
             )
         setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Register a state array that is not a parameter (BatchNorm's running statistics).
+
+        ``tensor`` (array-like, a Tensor, or None) is kept as a Tensor that does not
+        require grad, readable as ``self.<name>``; assigning to that attribute later
+        replaces it. Buffers are in ``buffers()``/``named_buffers()``, cast by ``to``,
+        and, when ``persistent``, in ``state_dict()``; never in ``parameters()``.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign buffer {name!r} before Module.__init__() call: call "
+                f"super().__init__() first in {type(self).__name__}.__init__"
+            )
+        if not isinstance(name, str) or "." in name or not name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: {name!r} is already a parameter or sub-module")
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"register_buffer: {name!r} is a Parameter; assign it as one instead")
+        value = _buffer_value(name, tensor)
+        self._buffers[name] = value
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as a child under ``name`` (same as ``setattr``)."""
@@ -200,6 +234,20 @@ class Module:
         for _, param in self.named_parameters():
             yield param
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, ag.Tensor]]:
+        """``(path, buffer)`` for every buffer, e.g. ``("bn.running_mean", t)``."""
+        seen: set[int] = set()
+        for path, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                if buffer is not None and id(buffer) not in seen:
+                    seen.add(id(buffer))
+                    yield (f"{path}.{name}" if path else name), buffer
+
+    def buffers(self) -> Iterator[ag.Tensor]:
+        """Every buffer of this module and its descendants, each once."""
+        for _, buffer in self.named_buffers():
+            yield buffer
+
     def num_parameters(self) -> int:
         """Total number of scalar parameters (shared parameters counted once)."""
         return sum(p.size for p in self.parameters())
@@ -220,30 +268,78 @@ class Module:
         """Set evaluation mode, ``train(False)``; return self."""
         return self.train(False)
 
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every descendant, children first, then on self; return self."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every floating-point parameter (and its grad) and buffer to ``dtype``, in place.
+
+        The Parameter objects stay the same (an optimizer holding them keeps working);
+        integer buffers keep their dtype. Returns self. ``double()``/``float()`` are
+        ``to(np.float64)``/``to(np.float32)``.
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: dtype must be a floating-point type, got {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            if param.grad is not None:
+                param.grad = param.grad.astype(dtype)
+        for module in self.modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None and buffer.dtype.kind == "f":
+                    module._buffers[name] = cast = ag.Tensor(buffer.data.astype(dtype))
+                    object.__setattr__(module, name, cast)
+        return self
+
+    def double(self) -> Module:
+        """``to(np.float64)``: e.g. to gradcheck a float32 model."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """``to(np.float32)``."""
+        return self.to(np.float32)
+
     # ------------------------------------------------------------------ state
+    def _named_state(self) -> Iterator[tuple[str, ag.Tensor]]:
+        """What ``state_dict`` holds, in PyTorch's order: module by module (pre-order),
+        its parameters, then its persistent buffers; shared tensors once."""
+        seen: set[int] = set()
+        for path, module in self.named_modules():
+            buffers = module._buffers.items()
+            persistent = [(n, b) for n, b in buffers if n not in module._non_persistent]
+            for name, tensor in [*module._parameters.items(), *persistent]:
+                if tensor is not None and id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    yield (f"{path}.{name}" if path else name), tensor
+
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """An ordered dict ``path -> copy of the parameter's values`` (ndarrays)."""
+        """An ordered dict ``path -> copy of the values`` of every parameter and persistent
+        buffer (ndarrays)."""
         return OrderedDict(
-            (name, np.array(param.data, copy=True)) for name, param in self.named_parameters()
+            (name, np.array(tensor.data, copy=True)) for name, tensor in self._named_state()
         )
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values from ``state_dict`` into the parameters, in place.
+        """Copy values from ``state_dict`` into the parameters and buffers, in place.
 
-        Everything is validated before any parameter changes, so a failed load
-        leaves the module as it was. Raises ``KeyError`` naming missing or unexpected
-        keys (when ``strict``), ``ValueError`` naming the key and both shapes on a
-        shape mismatch, or both dtypes when a value is not floating point (float
-        values of another precision are cast). Returns the skipped keys, as PyTorch.
+        Everything is validated before anything changes, so a failed load leaves the
+        module as it was. Raises ``KeyError`` naming missing or unexpected keys (when
+        ``strict``), ``ValueError`` naming the key and both shapes on a shape mismatch,
+        or both dtypes when a value cannot be cast to the tensor's kind (float values
+        of another precision are cast). Returns the skipped keys, as PyTorch.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(
                 f"load_state_dict: expected a mapping name -> array, "
                 f"got {type(state_dict).__name__}"
             )
-        own = OrderedDict(self.named_parameters())
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -283,7 +379,22 @@ def _bump_generation() -> None:
     _structure_generation += 1
 
 
-def _checked_value(key: str, value: Any, param: Parameter) -> np.ndarray:
+_KINDS = {"f": "float", "i": "int", "u": "int", "b": "bool"}  # what load_state_dict casts
+
+
+def _buffer_value(name: str, value: Any) -> ag.Tensor | None:
+    """A buffer as stored: None, or a Tensor that does not require grad."""
+    if value is None:
+        return None
+    if isinstance(value, ag.Tensor):
+        return value if not value.requires_grad else value.detach()
+    try:
+        return ag.Tensor(value)
+    except TypeError as exc:
+        raise TypeError(f"buffer {name!r}: {exc}") from None
+
+
+def _checked_value(key: str, value: Any, param: ag.Tensor) -> np.ndarray:
     """``value`` as an array of ``param``'s shape and dtype, or a clear error."""
     array = np.asarray(value)
     if array.shape != param.shape:
@@ -292,10 +403,10 @@ def _checked_value(key: str, value: Any, param: Parameter) -> np.ndarray:
             f"{array.shape}, the parameter in the current model has shape {param.shape}"
         )
     if array.dtype != param.dtype:
-        if array.dtype.kind != "f":
+        if _KINDS.get(array.dtype.kind) != _KINDS.get(param.dtype.kind):
             raise ValueError(
                 f"load_state_dict: dtype mismatch for {key!r}: got {array.dtype}, the "
-                f"parameter is {param.dtype}; only floating-point values can be loaded"
+                f"tensor is {param.dtype}; only values of its kind can be loaded"
             )
         array = array.astype(param.dtype)
     return array

@@ -415,7 +415,6 @@ OPINFOS: tuple[OpInfo, ...] = (
 )
 
 
-
 def _family_opinfos() -> tuple[OpInfo, ...]:
     """The ``OPINFOS`` of every ``opinfo_<family>.py`` beside this file (the records of
     op families added later: convolutions, sequence layers, ...), in file-name order."""

@@ -70,3 +70,37 @@ def test_as_tensor_keeps_tensors_and_wraps_the_rest():
     assert wrapped.dtype == np.float32
     np.testing.assert_array_equal(wrapped.numpy(), array)
     assert ag.as_tensor(3.0).dtype == np.float64
+
+
+# ------------------------------------------------------------------ the default generator
+def test_manual_seed_makes_every_rng_none_reproducible():
+    import nn
+
+    def draw():
+        layer = nn.Linear(3, 2)  # initialisation from the default generator
+        dropout = nn.Dropout(0.5)
+        noise = ag.randn(4)
+        mask = dropout(ag.ones((8,)))
+        order = [int(b[0].item()) for b, _ in nn.data.DataLoader(np.arange(6.0), shuffle=True)]
+        return layer.weight.numpy().copy(), noise.numpy(), mask.numpy(), order
+
+    ag.manual_seed(123)
+    first = draw()
+    ag.manual_seed(123)
+    second = draw()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    ag.manual_seed(124)
+    assert not np.array_equal(draw()[1], first[1])
+
+
+def test_manual_seed_reseeds_in_place_and_matches_numpy():
+    generator = ag.default_rng()
+    ag.manual_seed(7)
+    assert ag.default_rng() is generator  # objects holding it see the new seed
+    np.testing.assert_array_equal(generator.random(3), np.random.default_rng(7).random(3))
+    for bad in (-1, 1.5, "7", True):
+        with pytest.raises(ValueError, match="manual_seed"):
+            ag.manual_seed(bad)
+    with pytest.raises(TypeError, match="rng must be"):
+        ag.randn(2, rng="seed")

@@ -244,3 +244,62 @@ def test_activation_modules_at_large_inputs_have_exact_gradients():
     y = nn.Sequential(nn.Tanh(), nn.Sigmoid())(x)  # d/dx = s(1 - s) (1 - tanh^2)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.25, 0.0]], atol=1e-300)
+
+
+# ------------------------------------------------------------------ buffers, apply, to
+class WithStats(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 3, rng=0)
+        self.register_buffer("running_mean", np.zeros(3, np.float32))
+        self.register_buffer("count", np.zeros((), np.int64))
+        self.register_buffer("scratch", np.ones(3), persistent=False)
+
+
+def test_buffers_are_state_but_not_parameters():
+    m = nn.Sequential(WithStats())
+    assert [n for n, _ in m.named_parameters()] == ["0.fc.weight", "0.fc.bias"]
+    assert [n for n, _ in m.named_buffers()] == ["0.running_mean", "0.count", "0.scratch"]
+    assert not any(b.requires_grad for b in m.buffers())
+    # PyTorch's order: a module's parameters and persistent buffers, then its children's
+    assert list(m.state_dict()) == ["0.running_mean", "0.count", "0.fc.weight", "0.fc.bias"]
+    m[0].running_mean = np.full(3, 2.0, np.float32)  # assigning replaces the buffer
+    assert isinstance(m[0].running_mean, ag.Tensor)
+    assert m.state_dict()["0.running_mean"].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_buffers_load_in_place_and_failed_loads_change_nothing():
+    source, target = WithStats(), WithStats()
+    source.running_mean = np.arange(3, dtype=np.float32)
+    source.count = np.array(5)
+    target.load_state_dict(source.state_dict())
+    assert target.running_mean.tolist() == [0.0, 1.0, 2.0] and target.count.item() == 5
+    bad = {**source.state_dict(), "count": np.array(1.5)}  # a float into an int buffer
+    with pytest.raises(ValueError, match="'count'"):
+        target.load_state_dict(bad)
+    assert target.count.item() == 5
+
+
+def test_register_buffer_errors():
+    m = WithStats()
+    with pytest.raises(KeyError, match="already a parameter"):
+        m.register_buffer("fc", np.zeros(1))
+    with pytest.raises(TypeError, match="Parameter"):
+        m.register_buffer("w", nn.Parameter(np.zeros(1)))
+    with pytest.raises(KeyError, match="without '.'"):
+        m.register_buffer("a.b", np.zeros(1))
+
+
+def test_to_double_float_cast_in_place_and_apply_visits_children_first():
+    m = WithStats()
+    weight = m.fc.weight
+    m.fc.weight.grad = np.ones((2, 3), np.float32)
+    assert m.double() is m
+    assert m.fc.weight is weight and weight.dtype == np.float64 and weight.grad.dtype == np.float64
+    assert m.running_mean.dtype == np.float64 and m.count.dtype == np.int64
+    assert m.float().fc.bias.dtype == np.float32
+    with pytest.raises(TypeError, match="floating-point"):
+        m.to(np.int32)
+    visited = []
+    m.apply(lambda module: visited.append(type(module).__name__))
+    assert visited == ["Linear", "WithStats"]
