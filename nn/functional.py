@@ -8,13 +8,13 @@ are written in numerically stable forms:
 - ``binary_cross_entropy_with_logits`` uses ``max(z, 0) - z y + log(1 + e^-|z|)``,
   which never overflows and whose gradient is ``sigmoid(z) - y`` everywhere
   (including ``z = 0``);
-- ``binary_cross_entropy`` clamps each log at -100, like PyTorch, so a
-  probability of exactly 0 or 1 gives a finite loss and gradient.
+- ``binary_cross_entropy`` is the fused ``ag.binary_cross_entropy``: each log clamped
+  at -100 and PyTorch's gradient, so a probability of exactly 0 or 1 gives a finite loss
+  and gradient.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,8 +41,6 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
-# exp(-100): probabilities are floored here so that log(p) >= -100 (PyTorch's clamp).
-_PROB_FLOOR = math.exp(-100.0)
 
 
 def _reduce(losses: ag.Tensor, reduction: str, fn: str) -> ag.Tensor:
@@ -113,7 +111,9 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
 def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
     """``-(y log p + (1 - y) log(1 - p))`` for probabilities ``p`` in [0, 1].
 
-    Each log is clamped at -100 (as PyTorch) so ``p = 0`` or ``1`` stays finite.
+    Each log is clamped at -100 and the gradient is PyTorch's ``(p - y) / max(p (1-p),
+    1e-12)`` (the fused ``ag.binary_cross_entropy``), so ``p = 0`` or ``1`` (and float32
+    probabilities far below any clamp) keep a finite loss and gradient.
     For raw scores use :func:`binary_cross_entropy_with_logits`, which is stabler.
     """
     prob, target = ag.as_tensor(prob), ag.as_tensor(target)
@@ -124,10 +124,7 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> ag.
             f"[{np.min(prob.data)}, {np.max(prob.data)}]; for raw scores use "
             f"binary_cross_entropy_with_logits"
         )
-    log_p = ag.log(ag.maximum(prob, _PROB_FLOOR))
-    log_not_p = ag.log(ag.maximum(1 - prob, _PROB_FLOOR))
-    losses = -(target * log_p + (1 - target) * log_not_p)
-    return _reduce(losses, reduction, "binary_cross_entropy")
+    return _reduce(ag.binary_cross_entropy(prob, target), reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "mean") -> ag.Tensor:

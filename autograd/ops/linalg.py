@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..optable import op
-from ..primitive import Primitive, apply, apply_binary
+from ..primitive import Primitive, apply, apply_binary, unchanged
 from ..tensor import Tensor
 
 
@@ -66,10 +66,10 @@ LINEAR = Primitive(
     vjps=(
         lambda xp, g, out, x, w, b=None: g @ w.T,
         _linear_grad_w,
-        lambda xp, g, out, x, w, b=None: g.sum(axis=tuple(range(g.ndim - 1))),
+        unchanged,  # the engine sums G over the axes b was broadcast along (fit_grad)
     ),
     saves=(0, 1),
-    doc="x @ W + b (fused);  dx = G Wᵀ, dW = xᵀ G, db = sum of G over the batch",
+    doc="x @ W + b (fused);  dx = G Wᵀ, dW = xᵀ G, db = G summed to b's shape",
 )
 
 

@@ -146,3 +146,44 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> 
     target = target if isinstance(target, Tensor) else labels  # keep a Tensor's name for pictures
     params = {"reduction": reduction, "_residual": {}}  # "_": not an op parameter
     return apply_binary(SOFTMAX_CROSS_ENTROPY, logits, target, params)
+
+
+#: PyTorch's floor for ``p (1 - p)`` in the BCE gradient, and its clamp for each log.
+BCE_EPSILON = 1e-12
+LOG_FLOOR = -100.0
+
+
+def _clamped_log(x: Any) -> Any:
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), LOG_FLOOR)
+
+
+def _binary_cross_entropy(prob: np.ndarray, target: Any) -> np.ndarray:
+    """``-(y log p + (1 - y) log(1 - p))`` per element, each log clamped at -100."""
+    return -(target * _clamped_log(prob) + (1 - target) * _clamped_log(1 - prob))
+
+
+BINARY_CROSS_ENTROPY = Primitive(
+    "binary_cross_entropy",
+    _binary_cross_entropy,
+    vjps=(
+        lambda xp, g, out, p, y: g * (p - y) / xp.maximum((1 - p) * p, BCE_EPSILON),
+        lambda xp, g, out, p, y: (
+            g * (xp.maximum(xp.log(1 - p), LOG_FLOOR) - xp.maximum(xp.log(p), LOG_FLOOR))
+        ),
+    ),
+    saves=(0, 1),
+    doc=(
+        "-(y log p + (1-y) log(1-p)), logs clamped at -100;  "
+        "dp = (p - y) / max(p (1-p), 1e-12), dy = log(1-p) - log p"
+    ),
+)
+
+
+@op(BINARY_CROSS_ENTROPY, method=False)
+def binary_cross_entropy(prob: Any, target: Any) -> Tensor:
+    """Elementwise binary cross-entropy of probabilities ``prob`` in [0, 1], as PyTorch's:
+    each log is clamped at -100 and the gradient's denominator ``p (1 - p)`` at 1e-12, so
+    probabilities of exactly 0 or 1 (or float32 values far below any clamp) give a finite
+    loss and gradient. Not reduced (``nn.functional.binary_cross_entropy`` reduces)."""
+    return apply_binary(BINARY_CROSS_ENTROPY, prob, target)

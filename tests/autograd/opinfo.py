@@ -57,6 +57,11 @@ def distinct(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarr
     return [values[lo:hi].reshape(s) for lo, hi, s in zip(bounds[:-1], bounds[1:], shapes)]
 
 
+def probabilities(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Values in [0.1, 0.9]: probabilities away from the clamps of binary cross-entropy."""
+    return [np.asarray(rng.uniform(0.1, 0.9, s)) for s in shapes]
+
+
 CLIP_LO, CLIP_HI = -0.5, 0.5
 
 
@@ -387,6 +392,13 @@ OPINFOS: tuple[OpInfo, ...] = (
     ),
     OpInfo("scatter_add", ops.scatter_add, SCATTER_SAMPLES),
     OpInfo("setitem", assign, SETITEM_SAMPLES),
+    OpInfo(
+        "binary_cross_entropy",
+        ag.binary_cross_entropy,
+        samples(*BINARY_SHAPES),
+        sampler=probabilities,
+        broadcasts=True,
+    ),
     # neural
     OpInfo(
         "softmax",

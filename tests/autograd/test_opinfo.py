@@ -181,7 +181,8 @@ def gradients_and_second_order(info: OpInfo, sample: Sample):
     tensors = leaves(info.inputs(sample))
     out = call(info, sample, tensors)
     firsts = ag.gradients(out, tensors, projection(out.shape), create_graph=True)
-    total = sum(((g * projection(g.shape)).sum() for g in firsts if g.requires_grad), ag.tensor(0.0))
+    terms = [(g * projection(g.shape)).sum() for g in firsts if g.requires_grad]
+    total = sum(terms, ag.tensor(0.0))
     seconds = ag.gradients(total, tensors) if total.requires_grad else [None] * len(tensors)
     return [g.numpy() for g in firsts], [None if s is None else s.numpy() for s in seconds]
 
