@@ -23,7 +23,7 @@ from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F403 - the op table's public functions (ops.__all__)
 from .primitive import REGISTRY, Primitive
 from .random import default_rng, manual_seed
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, as_tensor, from_dlpack
 from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
 from .viz import draw, to_dot
 
@@ -43,6 +43,7 @@ __all__ = [
     "draw",
     "enable_grad",
     "eye",
+    "from_dlpack",
     "full",
     "grad",
     "gradcheck",

@@ -163,6 +163,16 @@ class Tensor:
         array = np.asarray(self.data, dtype=dtype)
         return array.copy() if copy else array
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """A DLPack capsule of the values (zero copy), for ``torch.from_dlpack(t)``,
+        ``jax.dlpack.from_dlpack(t)``, ``np.from_dlpack(t)``; keywords as numpy's
+        (``stream``, ``max_version``, ``dl_device``, ``copy``). The graph is not exported."""
+        return np.asarray(self.data).__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(device type, device id)`` of the values: always the CPU, ``(1, 0)``."""
+        return np.asarray(self.data).__dlpack_device__()
+
     def __float__(self) -> float:
         return float(self.item())
 
@@ -250,3 +260,10 @@ def result_tensor(data: Any, node: Node | None) -> Tensor:
 
 
 _new_tensor = object.__new__
+
+
+def from_dlpack(obj: Any) -> Tensor:
+    """A leaf Tensor sharing the memory of any DLPack exporter on the CPU (a PyTorch or JAX
+    array, a numpy array, ...), without copying, as ``np.from_dlpack``. A PyTorch tensor
+    that requires grad must be ``.detach()``-ed first (PyTorch refuses to export it)."""
+    return Tensor(np.from_dlpack(obj))
