@@ -8,6 +8,7 @@ hand-derived gradients in plain numpy, for comparison with the engine).
 
 from . import data, functional, init, manual, optim
 from . import functional as F  # noqa: N812 - PyTorch's conventional alias
+from .interchange import load_torch_state_dict, to_torch_state_dict
 from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .mlp import MLP, TwoLayerMLP
@@ -38,7 +39,9 @@ __all__ = [
     "functional",
     "init",
     "load",
+    "load_torch_state_dict",
     "manual",
     "optim",
     "save",
+    "to_torch_state_dict",
 ]
