@@ -131,7 +131,7 @@ def load_torch_state_dict(module: Module, state: Mapping[str, Any]) -> Module:
 
 
 def _as_array(value: Any) -> np.ndarray:
-    """An ndarray of ``value``: a torch tensor (read via ``detach().cpu().numpy()``) or array-like."""
+    """``value`` as an ndarray: a torch tensor via ``detach().cpu().numpy()``, or array-like."""
     if hasattr(value, "detach") and hasattr(value, "numpy"):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
