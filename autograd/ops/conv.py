@@ -1021,6 +1021,8 @@ PAD_MODES = ("constant", "reflect", "edge")
 
 
 def _pad_forward(x: ndarray, pad_width: Pairs, mode: str, constant_values: float) -> ndarray:
+    if not pad_width:  # a 0-d array: nothing to pad (np.pad wants an int array of pairs)
+        return x.copy()
     if mode == "constant":
         return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
     return np.pad(x, pad_width, mode=mode)

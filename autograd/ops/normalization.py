@@ -151,9 +151,11 @@ def batch_norm(
             raise ValueError(
                 "batch_norm: running_mean and running_var are needed when training=False"
             )
+        x = as_tensor(x)
         shape_ = _channel_shape(len(x_shape))
-        inv_std = (np.asarray(unwrap(running_var)) + eps) ** -0.5
-        y = (as_tensor(x) - np.reshape(unwrap(running_mean), shape_)) * inv_std.reshape(shape_)
+        mean = np.asarray(unwrap(running_mean), x.dtype).reshape(shape_)
+        inv_std = ((np.asarray(unwrap(running_var), x.dtype) + eps) ** -0.5).reshape(shape_)
+        y = (x - mean) * inv_std
         if weight is not None:
             y = y * shape.reshape(weight, shape_)
         return y if bias is None else y + shape.reshape(bias, shape_)
