@@ -383,7 +383,7 @@ def _conv_weight_vjp(
     xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None, **params: Any
 ) -> Any:
     residual = params["_residual"]
-    if type(x) is ndarray and residual is not None and "cols" in residual:
+    if type(g) is ndarray and residual is not None and "cols" in residual:
         cols = residual.pop("cols")  # first order: the forward's im2col matrix, once
         return conv_weight_forward(x, g, cols, kernel_size=w.shape[2:], **_geometry(params))
     return xp.conv_weight(x, g, kernel_size=w.shape[2:], **_geometry(params))
@@ -393,10 +393,18 @@ def _bias_vjp(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
     return g.sum(axis=_channel_axes(g.ndim))
 
 
+def _windows_of(y: Any, like: Any) -> Any:
+    """``y`` (a convolution's output) cut to ``like``'s spatial shape: a transposed conv
+    with ``output_padding`` below the dilation has rows that more windows would read."""
+    if y.shape[2:] == like.shape[2:]:
+        return y
+    return y[(slice(None), slice(None), *(slice(0, n) for n in like.shape[2:]))]
+
+
 def _conv_transpose_g_vjp(
     xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None, **params: Any
 ) -> Any:
-    return xp.conv(g, w, None, **_geometry(params))
+    return _windows_of(xp.conv(g, w, None, **_geometry(params)), x)
 
 
 def _conv_transpose_w_vjp(
@@ -432,7 +440,9 @@ CONV_WEIGHT = Primitive(
         lambda xp, g, out, x, grad_out, kernel_size, **params: xp.conv_transpose(
             grad_out, g, None, shape=x.shape[2:], **params
         ),
-        lambda xp, g, out, x, grad_out, kernel_size, **params: xp.conv(x, g, None, **params),
+        lambda xp, g, out, x, grad_out, kernel_size, **params: _windows_of(
+            xp.conv(x, g, None, **params), grad_out
+        ),
     ),
     saves=(0, 1),
     doc="Σ_n g[n] X̃[n]ᵀ (conv's adjoint in W);  dx = conv_transpose(grad_out, g), "

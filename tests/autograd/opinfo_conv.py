@@ -50,6 +50,8 @@ CONV1D_SAMPLES = (
 CONV_TRANSPOSE2D_SAMPLES = (
     Sample(((1, 2, 3, 3), (2, 3, 3, 3), (3,)), {"stride": 2, "padding": 1, "output_padding": 1}),
     Sample(((2, 2, 2, 3), (2, 2, 2, 2)), {"dilation": (1, 2)}),
+    # output_padding below the dilation at stride 1: rows more windows would read
+    Sample(((1, 1, 3, 2), (1, 2, 2, 2)), {"dilation": 2, "output_padding": 1}),
     Sample(((1, 4, 2, 2), (4, 1, 3, 2), (2,)), {"groups": 2, "stride": (1, 2)}),
 )
 CONV_TRANSPOSE1D_SAMPLES = (
