@@ -217,13 +217,15 @@ def _windows(
     stride: Sequence[int],
     dilation: Sequence[int],
     out_hw: Sequence[int],
+    writeable: bool = False,
 ) -> ndarray:
-    """The read-only view ``v[n, c, p, q, i, j] = xpad[n, c, i s_h + p d_h, j s_w + q d_w]``."""
+    """The view ``v[n, c, p, q, i, j] = xpad[n, c, i s_h + p d_h, j s_w + q d_w]``
+    (read-only unless ``writeable``: then its elements alias when windows overlap)."""
     n, c = xpad.shape[:2]
     s_n, s_c, s_h, s_w = xpad.strides
     shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
     strides = (s_n, s_c, dilation[0] * s_h, dilation[1] * s_w, stride[0] * s_h, stride[1] * s_w)
-    return as_strided(xpad, shape, strides, writeable=False)
+    return as_strided(xpad, shape, strides, writeable=writeable)
 
 
 def _tiles(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> bool:
@@ -751,17 +753,26 @@ def max_pool_forward(
     _residual: dict[str, Any],
 ) -> ndarray:
     """The maximum of every window; leaves each window's first argmax offset (row-major,
-    a small int) in ``_residual["index"]`` for the VJP."""
+    a small int) in ``_residual["index"]`` for the VJP. One pass per kernel offset over a
+    strided view (no copy of the windows)."""
     nd = x.ndim - 2
     kernel, stride, padding, dilation = _lift_params(kernel_size, stride, padding, dilation)
     x4 = _lift(x)
-    n, c = x4.shape[:2]
-    oh, ow = output_shape(x4.shape[2:], kernel, stride, padding, dilation, "max_pool")
-    view = _windows(_padded(x4, padding, _lowest(x.dtype)), kernel, stride, dilation, (oh, ow))
-    windows = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, -1)  # one copy
-    index = windows.argmax(axis=-1)  # the first maximum (or NaN), as PyTorch
-    out = np.take_along_axis(windows, index[..., None], axis=-1)[..., 0]
-    _residual["index"] = index.astype(np.min_scalar_type(windows.shape[-1] - 1))
+    out_hw = output_shape(x4.shape[2:], kernel, stride, padding, dilation, "max_pool")
+    view = _windows(_padded(x4, padding, _lowest(x.dtype)), kernel, stride, dilation, out_hw)
+    offsets = [view[:, :, p, q] for p in range(kernel[0]) for q in range(kernel[1])]
+    out = offsets[0].copy()
+    for values in offsets[1:]:
+        np.maximum(out, values, out=out)  # NaN wins, as in PyTorch
+    last = len(offsets) - 1
+    index = np.full(out.shape, last, np.min_scalar_type(last))
+    with_nan = x.dtype.kind == "f" and np.isnan(out).any()
+    for t in range(last - 1, -1, -1):  # backwards, so the first maximum (or NaN) stays
+        hit = offsets[t] == out
+        if with_nan:
+            hit |= np.isnan(offsets[t])
+        np.copyto(index, t, where=hit)
+    _residual["index"] = index
     return _lower(out, nd)
 
 
@@ -775,16 +786,27 @@ def max_pool_scatter_forward(
     padding: Pairs,
     dilation: tuple[int, ...],
 ) -> ndarray:
-    """The adjoint of taking each window's element at ``index``: ``g`` scattered there."""
+    """The adjoint of taking each window's element at ``index``: ``g`` put there (summed
+    where windows overlap), one pass per kernel offset."""
     nd = g.ndim - 2
     kernel, stride, padding, dilation, shape = _lift_params(
         kernel_size, stride, padding, dilation, shape
     )
     g4 = _lift(g)
-    n, c, oh, ow = g4.shape
-    hit = index[..., None] == np.arange(kernel[0] * kernel[1], dtype=index.dtype)
-    cols = (hit * g4[..., None]).reshape(n, c, oh, ow, *kernel).transpose(0, 1, 4, 5, 2, 3)
-    return _lower(_col2im(cols, shape, stride, padding, dilation), nd)
+    (top, bottom), (left, right) = padding
+    out = np.zeros((*g4.shape[:2], shape[0] + top + bottom, shape[1] + left + right), g.dtype)
+    view = _windows(out, kernel, stride, dilation, g4.shape[2:], writeable=True)
+    disjoint = all(s >= d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
+    for p in range(kernel[0]):
+        for q in range(kernel[1]):
+            hit = index == p * kernel[1] + q
+            if disjoint:  # each input element is in one window at most: write, not add
+                np.multiply(g4, hit, out=view[:, :, p, q])
+            else:
+                view[:, :, p, q] += g4 * hit
+    if top or bottom or left or right:
+        out = out[:, :, top : top + shape[0], left : left + shape[1]]
+    return _lower(out, nd)
 
 
 def _gather_index(
