@@ -205,7 +205,8 @@ def profile_cases(batch: int) -> dict[str, Callable[[], Any]]:
     f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)  # noqa: E731
     x1, w1, g1 = f32(batch, 1, 28, 28), f32(6, 1, 5, 5), f32(batch, 6, 24, 24)
     x2, w2, g2 = f32(batch, 6, 12, 12), f32(16, 6, 5, 5), f32(batch, 16, 8, 8)
-    geometry = {"stride": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1), "groups": 1}
+    geometry = {"kernel_size": (5, 5), "stride": (1, 1), "padding": ((0, 0), (0, 0))}
+    geometry.update(dilation=(1, 1), groups=1)
     pool = {
         "kernel_size": (2, 2),
         "stride": (2, 2),
@@ -216,14 +217,10 @@ def profile_cases(batch: int) -> dict[str, Callable[[], Any]]:
     conv.max_pool_forward(g1, **pool, _residual=residual)
     return {
         "conv1 forward": lambda: conv.conv_forward(x1, w1, **geometry),
-        "conv1 VJP, weight": lambda: conv.conv_weight_forward(
-            x1, g1, kernel_size=(5, 5), **geometry
-        ),
+        "conv1 VJP, weight": lambda: conv.conv_weight_forward(x1, g1, **geometry),
         "conv2 forward": lambda: conv.conv_forward(x2, w2, **geometry),
         "conv2 VJP, input": lambda: conv.conv_transpose_forward(g2, w2, shape=(12, 12), **geometry),
-        "conv2 VJP, weight": lambda: conv.conv_weight_forward(
-            x2, g2, kernel_size=(5, 5), **geometry
-        ),
+        "conv2 VJP, weight": lambda: conv.conv_weight_forward(x2, g2, **geometry),
         "max pool 1 forward": lambda: conv.max_pool_forward(g1, **pool, _residual={}),
         "max pool 1 VJP": lambda: conv.max_pool_scatter_forward(
             x2, index=residual["index"], shape=(24, 24), **pool

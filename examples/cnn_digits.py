@@ -21,7 +21,8 @@ on the 60,000 training images and tests on the 10,000 others.
 The report: test accuracy per epoch, a confusion matrix, and (digits) the MLP's
 98.05% for comparison.
 
-Run: ``python examples/cnn_digits.py [--epochs 15] [--seed 0] [--mnist DIR]``.
+Run: ``python examples/cnn_digits.py [--epochs 15] [--seed 0] [--mnist DIR]``;
+``--draw examples/images/cnn_graph.svg`` draws the README's picture of the CNN's graph.
 """
 
 # ruff: noqa: N803, N806 - matrix names (X)
@@ -112,6 +113,17 @@ def accuracy_and_predictions(model: nn.Module, X: np.ndarray, y: np.ndarray) -> 
     return float(np.mean(predicted == y)), predicted
 
 
+def draw_graph(path: str, seed: int = 0) -> Path:
+    """Draw the digits CNN's graph for a batch of 2 after ``backward()`` (module clusters,
+    one op node per conv and pool with its kernel, stride and padding) to ``path``."""
+    X_train, y_train, _, _ = load_images(None, seed)
+    model = digits_cnn(seed)
+    loss = nn.functional.cross_entropy(model(ag.tensor(X_train[:2])), y_train[:2])
+    loss.name = "loss"
+    loss.backward(retain_graph=True)
+    return ag.draw(loss, path, show_data=False)
+
+
 def main(
     epochs: int = 15,
     lr: float = 3e-3,
@@ -184,5 +196,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist", metavar="DIR", help="a folder of MNIST IDX files")
+    parser.add_argument("--draw", metavar="PATH", help="only draw the CNN's graph (.svg, .dot)")
     args = parser.parse_args()
-    main(args.epochs, args.lr, args.batch_size, args.seed, args.mnist)
+    if args.draw:
+        print(f"wrote {draw_graph(args.draw, args.seed)}")
+    else:
+        main(args.epochs, args.lr, args.batch_size, args.seed, args.mnist)

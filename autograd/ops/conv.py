@@ -286,6 +286,7 @@ def conv_forward(
     w: ndarray,
     b: Any = None,
     *,
+    kernel_size: tuple[int, ...],
     stride: tuple[int, ...],
     padding: Pairs,
     dilation: tuple[int, ...],
@@ -298,10 +299,9 @@ def conv_forward(
     there for :func:`_conv_weight_vjp`; otherwise it goes back to the workspace at once.
     """
     nd = x.ndim - 2
-    stride, padding, dilation = _lift_params(stride, padding, dilation)
+    kernel, stride, padding, dilation = _lift_params(kernel_size, stride, padding, dilation)
     x4, w4 = _lift(x), _lift(w)
     n, o = x4.shape[0], w4.shape[0]
-    kernel = w4.shape[2:]
     out_hw = output_shape(x4.shape[2:], kernel, stride, padding, dilation, "conv")
     cols = _im2col(x4, kernel, stride, padding, dilation, out_hw)
     rows = cols.reshape(n, groups, -1, out_hw[0] * out_hw[1])
@@ -320,6 +320,7 @@ def conv_transpose_forward(
     w: ndarray,
     b: Any = None,
     *,
+    kernel_size: tuple[int, ...],
     stride: tuple[int, ...],
     padding: Pairs,
     dilation: tuple[int, ...],
@@ -329,10 +330,12 @@ def conv_transpose_forward(
     """The adjoint of :func:`conv_forward` in ``x``, for an input of spatial ``shape``:
     ``col2im(W̃ᵀ g)`` (plus a bias per output channel)."""
     nd = g.ndim - 2
-    stride, padding, dilation, shape = _lift_params(stride, padding, dilation, shape)
+    kernel, stride, padding, dilation, shape = _lift_params(
+        kernel_size, stride, padding, dilation, shape
+    )
     g4, w4 = _lift(g), _lift(w)
     n, o, oh, ow = g4.shape
-    c_group, kh, kw = w4.shape[1:]
+    c_group, (kh, kw) = w4.shape[1], kernel
     w3 = w4.reshape(groups, o // groups, -1).swapaxes(1, 2)  # (G, C/G kh kw, O/G)
     cols = np.matmul(w3, g4.reshape(n, groups, o // groups, oh * ow))
     cols = cols.reshape(n, groups * c_group, kh, kw, oh, ow)
@@ -374,7 +377,7 @@ def conv_weight_forward(
 # ---------------------------------------------------------------- convolution rules
 def _geometry(params: dict[str, Any]) -> dict[str, Any]:
     """The geometry entries of a conv node's params (what every rule passes on)."""
-    return {k: params[k] for k in ("stride", "padding", "dilation", "groups")}
+    return {k: params[k] for k in ("kernel_size", "stride", "padding", "dilation", "groups")}
 
 
 def _conv_x_vjp(xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None, **params: Any) -> Any:
@@ -387,8 +390,8 @@ def _conv_weight_vjp(
     residual = params["_residual"]
     if type(g) is ndarray and residual is not None and "cols" in residual:
         cols = residual.pop("cols")  # first order: the forward's im2col matrix, once
-        return conv_weight_forward(x, g, cols, kernel_size=w.shape[2:], **_geometry(params))
-    return xp.conv_weight(x, g, kernel_size=w.shape[2:], **_geometry(params))
+        return conv_weight_forward(x, g, cols, **_geometry(params))
+    return xp.conv_weight(x, g, **_geometry(params))
 
 
 def _bias_vjp(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
@@ -412,7 +415,7 @@ def _conv_transpose_g_vjp(
 def _conv_transpose_w_vjp(
     xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None, **params: Any
 ) -> Any:
-    return xp.conv_weight(g, x, kernel_size=w.shape[2:], **_geometry(params))
+    return xp.conv_weight(g, x, **_geometry(params))
 
 
 def _conv_primitives(nd: int) -> tuple[Primitive, Primitive]:
@@ -439,10 +442,10 @@ CONV_WEIGHT = Primitive(
     "conv_weight",
     lambda x, g, **params: conv_weight_forward(x, g, **params),
     vjps=(
-        lambda xp, g, out, x, grad_out, kernel_size, **params: xp.conv_transpose(
+        lambda xp, g, out, x, grad_out, **params: xp.conv_transpose(
             grad_out, g, None, shape=x.shape[2:], **params
         ),
-        lambda xp, g, out, x, grad_out, kernel_size, **params: _windows_of(
+        lambda xp, g, out, x, grad_out, **params: _windows_of(
             xp.conv(x, g, None, **params), grad_out
         ),
     ),
@@ -463,6 +466,7 @@ def conv(
     weight: Any,
     bias: Any = None,
     *,
+    kernel_size: tuple[int, ...],
     stride: tuple[int, ...],
     padding: Pairs,
     dilation: tuple[int, ...],
@@ -470,7 +474,8 @@ def conv(
 ) -> Tensor:
     """The differentiable convolution with checked geometry (``xp.conv`` of the rules)."""
     nd = np.ndim(unwrap(x)) - 2
-    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    params = {"kernel_size": tuple(kernel_size), "stride": stride, "padding": padding,
+              "dilation": dilation, "groups": groups}  # fmt: skip
     wants_weight_grad = isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled()
     params["_residual"] = {} if wants_weight_grad else None
     return apply(_CONVS[nd], _conv_inputs(x, weight, bias), params)
@@ -552,7 +557,8 @@ def _convolve(
     dilation = positive(dilation, nd, "dilation", op_name)
     pairs = conv_padding(padding, nd, w_shape[2:], stride, dilation, op_name)
     output_shape(x_shape[2:], w_shape[2:], stride, pairs, dilation, op_name)
-    return conv(x, weight, bias, stride=stride, padding=pairs, dilation=dilation, groups=groups)
+    geometry = {"stride": stride, "padding": pairs, "dilation": dilation, "groups": groups}
+    return conv(x, weight, bias, kernel_size=w_shape[2:], **geometry)
 
 
 @op(CONV1D, CONV_WEIGHT, method=False)
@@ -624,7 +630,7 @@ def _transposed(
             f"{x_shape}, kernel_size {w_shape[2:]} and padding {padding}; reduce the padding"
         )
     geometry = {"stride": stride, "padding": pairs, "dilation": dilation, "groups": groups}
-    return conv_transpose(x, weight, bias, shape=tuple(shape), **geometry)
+    return conv_transpose(x, weight, bias, kernel_size=w_shape[2:], shape=tuple(shape), **geometry)
 
 
 @op(CONV_TRANSPOSE1D, method=False)
