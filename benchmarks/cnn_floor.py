@@ -9,7 +9,8 @@ softmax cross-entropy, SGD. Written from the formulas, importing nothing from th
 - its backward: ``∇W̃ = Σ_n G[n] X̃[n]ᵀ``, ``∇b = Σ G``, and ``∇X`` = the columns
   ``W̃ᵀ G[n]`` added back into the windows they came from (col2im, one slice per kernel
   offset);
-- 2×2 max pooling: each window's first maximum (``argmax``) takes the gradient;
+- 2×2 max pooling on the four strided quarter views: each window's first maximum takes
+  the gradient;
 - the dense part: the notes' ``G_i`` recursion, starting from ``(S - I_y) / m``.
 
 ``LeNetFloor(weights, reuse_buffers=True)`` keeps its im2col matrices between steps (the
@@ -54,20 +55,23 @@ def col2im(cols: np.ndarray, c: int, h: int, w: int, k: int) -> np.ndarray:
 
 
 def pool_forward(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """2×2 max pooling; returns the output and each window's argmax (0..3)."""
-    n, c, h, w = a.shape
-    windows = a.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5)
-    windows = windows.reshape(n, c, h // 2, w // 2, 4)
-    index = windows.argmax(axis=-1)
-    return np.take_along_axis(windows, index[..., None], -1)[..., 0], index
+    """2×2 max pooling over the four strided quarter views; returns the output and each
+    window's first argmax (0..3, row-major)."""
+    quarters = [a[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    out = np.maximum(np.maximum(quarters[0], quarters[1]), np.maximum(quarters[2], quarters[3]))
+    index = np.full(out.shape, 3, np.int8)
+    for t in (2, 1, 0):
+        np.copyto(index, t, where=quarters[t] == out)
+    return out, index
 
 
 def pool_backward(g: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """The gradient of :func:`pool_forward`: ``g`` at each window's argmax."""
+    """The gradient of :func:`pool_forward`: ``g`` at each window's argmax, 0 elsewhere."""
     n, c, oh, ow = g.shape
-    hit = index[..., None] == np.arange(4)
-    cols = (hit * g[..., None]).reshape(n, c, oh, ow, 2, 2).transpose(0, 1, 2, 4, 3, 5)
-    return cols.reshape(n, c, 2 * oh, 2 * ow)
+    out = np.empty((n, c, 2 * oh, 2 * ow), g.dtype)
+    for t, (i, j) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        np.multiply(g, index == t, out=out[:, :, i::2, j::2])
+    return out
 
 
 class LeNetFloor:
