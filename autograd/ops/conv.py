@@ -800,9 +800,14 @@ def max_pool_scatter_forward(
     )
     g4 = _lift(g)
     (top, bottom), (left, right) = padding
-    out = np.zeros((*g4.shape[:2], shape[0] + top + bottom, shape[1] + left + right), g.dtype)
-    view = _windows(out, kernel, stride, dilation, g4.shape[2:], writeable=True)
+    padded = (shape[0] + top + bottom, shape[1] + left + right)
     disjoint = all(s >= d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
+    tiled = _tiles(kernel, stride, dilation) and padded == (
+        g4.shape[2] * kernel[0],
+        g4.shape[3] * kernel[1],
+    )
+    out = (np.empty if tiled else np.zeros)((*g4.shape[:2], *padded), g.dtype)  # tiled: all written
+    view = _windows(out, kernel, stride, dilation, g4.shape[2:], writeable=True)
     for p in range(kernel[0]):
         for q in range(kernel[1]):
             hit = index == p * kernel[1] + q
