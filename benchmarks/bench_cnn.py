@@ -22,18 +22,17 @@ Run: ``python -m benchmarks.bench_cnn [--quick]``.
 
 from __future__ import annotations
 
-import gc
 import sys
-import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-import autograd as ag
 import nn
 from autograd.ops import conv
 
+from .bench_memory import traced_step_peak
+from .bench_mlp import engine_step, torch_step
 from .cnn_floor import LeNetFloor
 from .common import interleaved, missing_note, row, torch_or_none
 
@@ -85,21 +84,6 @@ def floor_weights(model: nn.Module) -> dict[str, np.ndarray]:
     return {NAMES[k]: v.copy() for k, v in model.state_dict().items()}
 
 
-def engine_step(model: nn.Module, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
-    """A closure doing one engine training step; returns the loss Tensor."""
-    optimizer = nn.optim.SGD(model.parameters(), lr=LR)
-    images = ag.tensor(X)
-
-    def step() -> ag.Tensor:
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(images), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
-
-
 def floor_step(floor: LeNetFloor, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
     """A closure doing one hand-written step."""
     return lambda: floor.step(X, y, LR)
@@ -128,21 +112,6 @@ def torch_model(torch: Any, model: nn.Module) -> Any:
     return net.to(torch.float64 if model[0].weight.dtype == np.float64 else torch.float32)
 
 
-def torch_step(torch: Any, net: Any, X: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
-    """A closure doing one PyTorch training step; returns the loss tensor."""
-    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
-    images, labels = torch.from_numpy(X), torch.from_numpy(y)
-
-    def step() -> Any:
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(images), labels)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
-
-
 def check_first_step(problem: dict[str, Any], torch: Any) -> float:
     """One float64 step of each implementation: assert equal loss, gradients and updated
     weights; returns the largest relative difference (``||ours − theirs|| / ||theirs||``)."""
@@ -153,13 +122,13 @@ def check_first_step(problem: dict[str, Any], torch: Any) -> float:
     )
     net = torch_model(torch, model) if torch is not None else None
     floor = LeNetFloor(floor_weights(model))
-    loss = engine_step(model, X, y)().item()
+    loss = engine_step(model, X, y, LR)().item()
     ours = {NAMES[k]: p.grad.numpy() for k, p in model.named_parameters()}
     updated = {NAMES[k]: p.numpy() for k, p in model.named_parameters()}
     floor_loss, floor_grads = floor.step(X, y, LR)
     peers = {"numpy": (floor_loss, floor_grads, floor.weights)}
     if net is not None:
-        torch_loss = torch_step(torch, net, X, y)().item()
+        torch_loss = torch_step(torch, net, X, y, LR)().item()
         as_ours = lambda t: t.detach().numpy().T if t.ndim == 2 else t.detach().numpy()  # noqa: E731
         params = dict(zip(ours, net.parameters()))  # the same order: W1, b1, W2, ...
         peers["torch"] = (
@@ -183,20 +152,6 @@ def check_first_step(problem: dict[str, Any], torch: Any) -> float:
                     )
                 worst = max(worst, gap)
     return worst
-
-
-def traced_peak(step: Callable[[], Any]) -> float:
-    """Bytes: tracemalloc's peak during one call of ``step`` (after a warm-up call) above
-    what was allocated when it began."""
-    step()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        begin = tracemalloc.get_traced_memory()[0]
-        step()
-        return float(tracemalloc.get_traced_memory()[1] - begin)
-    finally:
-        tracemalloc.stop()
 
 
 def profile_cases(batch: int) -> dict[str, Callable[[], Any]]:
@@ -236,12 +191,12 @@ def run(quick: bool = False) -> dict[str, Any]:
     agreement = check_first_step(problem, torch)
     model, X, y = problem["model"], problem["X"], problem["y"]
     cases = {
-        "engine": engine_step(model, X, y),
+        "engine": engine_step(model, X, y, LR),
         "numpy": floor_step(LeNetFloor(floor_weights(model)), X, y),
         "numpy_fresh": floor_step(LeNetFloor(floor_weights(model), reuse_buffers=False), X, y),
     }
     if torch is not None:
-        cases["torch"] = torch_step(torch, torch_model(torch, model), X, y)
+        cases["torch"] = torch_step(torch, torch_model(torch, model), X, y, LR)
     repeats, min_sample_s = (3, 0.005) if quick else (9, 0.1)
     seconds = interleaved(cases, repeats, min_sample_s, quick=quick)
     ms = {name: s * 1e3 for name, s in seconds.items()}
@@ -267,8 +222,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         ),
     ]
     memory = {
-        "engine": traced_peak(engine_step(lenet(), X, y)) / 1e6,
-        "numpy": traced_peak(floor_step(LeNetFloor(floor_weights(lenet())), X, y)) / 1e6,
+        "engine": traced_step_peak(engine_step(lenet(), X, y, LR)) / 1e6,
+        "numpy": traced_step_peak(floor_step(LeNetFloor(floor_weights(lenet())), X, y)) / 1e6,
         "torch": "not visible to tracemalloc",
     }
     rows.append(

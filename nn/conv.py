@@ -39,12 +39,34 @@ def check_input(layer: Module, x: Any, layouts: dict[int, str], channels: int | 
 
 
 class _ConvNd(Module):
-    """What the convolutions share: geometry, parameters, PyTorch's initialisation."""
+    """What the convolutions share: PyTorch's ``Conv*d`` arguments, the geometry, the
+    parameters and their initialisation; ``function`` is the ``nn.functional`` op."""
 
     nd: int
     transposed: bool = False
+    function: Any
 
     def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        dtype: Any = np.float32,
+        rng: Rng = None,
+    ) -> None:
+        super().__init__()
+        self._setup(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            dtype, rng, 0,
+        )  # fmt: skip
+
+    def _setup(
         self,
         in_channels: int,
         out_channels: int,
@@ -56,9 +78,8 @@ class _ConvNd(Module):
         bias: bool,
         dtype: Any,
         rng: Rng,
-        output_padding: Any = 0,
+        output_padding: Any,
     ) -> None:
-        super().__init__()
         name = type(self).__name__
         for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, (int, np.integer)) or value <= 0:
@@ -92,6 +113,13 @@ class _ConvNd(Module):
         else:
             self.bias = None
 
+    def forward(self, x: Any) -> ag.Tensor:
+        """The convolution of ``x`` with this layer's weight, bias and geometry."""
+        return type(self).function(
+            self._input(x), self.weight, self.bias, self.stride, self.padding, self.dilation,
+            self.groups,
+        )  # fmt: skip
+
     def _input(self, x: Any) -> ag.Tensor:
         layout = "(N, {}, L)" if self.nd == 1 else "(N, {}, H, W)"
         return check_input(
@@ -112,48 +140,11 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-d convolution over ``(N, C_in, L)``: ``weight`` ``(C_out, C_in/groups, k)``."""
+    """1-d convolution over ``(N, C_in, L)``: ``weight`` ``(C_out, C_in/groups, k)``, as
+    ``torch.nn.Conv1d``."""
 
     nd = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        dtype: Any = np.float32,
-        rng: Rng = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            dtype,
-            rng,
-        )
-
-    def forward(self, x: Any) -> ag.Tensor:
-        """``conv1d(x, weight, bias)`` with this layer's geometry."""
-        return F.conv1d(
-            self._input(x),
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
-        )
+    function = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -161,45 +152,7 @@ class Conv2d(_ConvNd):
     ``padding`` an int, a pair, ``"valid"`` or ``"same"``, as ``torch.nn.Conv2d``."""
 
     nd = 2
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        *,
-        dtype: Any = np.float32,
-        rng: Rng = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            dtype,
-            rng,
-        )
-
-    def forward(self, x: Any) -> ag.Tensor:
-        """``conv2d(x, weight, bias)`` with this layer's geometry."""
-        return F.conv2d(
-            self._input(x),
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
-        )
+    function = staticmethod(F.conv2d)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -224,32 +177,18 @@ class ConvTranspose2d(_ConvNd):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            dtype,
-            rng,
-            output_padding,
-        )
+        Module.__init__(self)
+        self._setup(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            dtype, rng, output_padding,
+        )  # fmt: skip
 
     def forward(self, x: Any) -> ag.Tensor:
         """``conv_transpose2d(x, weight, bias)`` with this layer's geometry."""
         return F.conv_transpose2d(
-            self._input(x),
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.output_padding,
-            self.groups,
-            self.dilation,
-        )
+            self._input(x), self.weight, self.bias, self.stride, self.padding,
+            self.output_padding, self.groups, self.dilation,
+        )  # fmt: skip
 
 
 class _Pool(Module):
@@ -273,11 +212,19 @@ class _Pool(Module):
 
 
 class _MaxPool(_Pool):
+    function: Any
+
     def __init__(
         self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
     ) -> None:
         super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
+
+    def forward(self, x: Any) -> ag.Tensor:
+        """The maximum of each window, with this layer's geometry."""
+        return type(self).function(
+            self._input(x), self.kernel_size, self.stride, self.padding, self.dilation
+        )
 
     def extra_repr(self) -> str:
         """``kernel_size=..., stride=..., padding=..., dilation=...``."""
@@ -288,12 +235,7 @@ class MaxPool1d(_MaxPool):
     """Maximum over windows of ``(N, C, L)``; ties send the gradient to the first maximum."""
 
     nd = 1
-
-    def forward(self, x: Any) -> ag.Tensor:
-        """``max_pool1d`` with this layer's geometry."""
-        return F.max_pool1d(
-            self._input(x), self.kernel_size, self.stride, self.padding, self.dilation
-        )
+    function = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPool):
@@ -301,20 +243,23 @@ class MaxPool2d(_MaxPool):
     padding; ties send the gradient to the first maximum in row-major order)."""
 
     nd = 2
-
-    def forward(self, x: Any) -> ag.Tensor:
-        """``max_pool2d`` with this layer's geometry."""
-        return F.max_pool2d(
-            self._input(x), self.kernel_size, self.stride, self.padding, self.dilation
-        )
+    function = staticmethod(F.max_pool2d)
 
 
 class _AvgPool(_Pool):
+    function: Any
+
     def __init__(
         self, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True
     ) -> None:
         super().__init__(kernel_size, stride, padding)
         self.count_include_pad = bool(count_include_pad)
+
+    def forward(self, x: Any) -> ag.Tensor:
+        """The mean of each window, with this layer's geometry."""
+        return type(self).function(
+            self._input(x), self.kernel_size, self.stride, self.padding, self.count_include_pad
+        )
 
     def extra_repr(self) -> str:
         """The geometry, and ``count_include_pad=False`` when set."""
@@ -328,24 +273,14 @@ class AvgPool1d(_AvgPool):
     ``count_include_pad=False``)."""
 
     nd = 1
-
-    def forward(self, x: Any) -> ag.Tensor:
-        """``avg_pool1d`` with this layer's geometry."""
-        return F.avg_pool1d(
-            self._input(x), self.kernel_size, self.stride, self.padding, self.count_include_pad
-        )
+    function = staticmethod(F.avg_pool1d)
 
 
 class AvgPool2d(_AvgPool):
     """Mean over windows of ``(N, C, H, W)``, as ``torch.nn.AvgPool2d``."""
 
     nd = 2
-
-    def forward(self, x: Any) -> ag.Tensor:
-        """``avg_pool2d`` with this layer's geometry."""
-        return F.avg_pool2d(
-            self._input(x), self.kernel_size, self.stride, self.padding, self.count_include_pad
-        )
+    function = staticmethod(F.avg_pool2d)
 
 
 class AdaptiveAvgPool2d(Module):

@@ -541,6 +541,11 @@ def _check_conv(
     return x_shape, w_shape, groups
 
 
+def _strides(op_name: str, nd: int, stride: Any, dilation: Any) -> tuple[tuple[int, ...], ...]:
+    """``stride`` and ``dilation`` as ``nd`` positive ints each."""
+    return positive(stride, nd, "stride", op_name), positive(dilation, nd, "dilation", op_name)
+
+
 def _convolve(
     op_name: str,
     nd: int,
@@ -553,8 +558,7 @@ def _convolve(
     groups: Any,
 ) -> Tensor:
     x_shape, w_shape, groups = _check_conv(op_name, nd, x, weight, bias, groups, False)
-    stride = positive(stride, nd, "stride", op_name)
-    dilation = positive(dilation, nd, "dilation", op_name)
+    stride, dilation = _strides(op_name, nd, stride, dilation)
     pairs = conv_padding(padding, nd, w_shape[2:], stride, dilation, op_name)
     output_shape(x_shape[2:], w_shape[2:], stride, pairs, dilation, op_name)
     geometry = {"stride": stride, "padding": pairs, "dilation": dilation, "groups": groups}
@@ -611,8 +615,7 @@ def _transposed(
     dilation: Any,
 ) -> Tensor:
     x_shape, w_shape, groups = _check_conv(op_name, nd, x, weight, bias, groups, True)
-    stride = positive(stride, nd, "stride", op_name)
-    dilation = positive(dilation, nd, "dilation", op_name)
+    stride, dilation = _strides(op_name, nd, stride, dilation)
     pairs = symmetric(padding, nd, op_name)
     extra = as_tuple(output_padding, nd, "output_padding", op_name)
     shape = []
@@ -932,8 +935,7 @@ def _pool_args(
         layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
         raise ValueError(f"{op_name}: input must have shape {layout}, got {shape}")
     kernel = positive(kernel_size, nd, "kernel_size", op_name)
-    stride = kernel if stride is None else positive(stride, nd, "stride", op_name)
-    dilation = positive(dilation, nd, "dilation", op_name)
+    stride, dilation = _strides(op_name, nd, kernel if stride is None else stride, dilation)
     pairs = symmetric(padding, nd, op_name)
     for (p, _), k, d in zip(pairs, kernel, dilation):
         if 2 * p > d * (k - 1) + 1:
