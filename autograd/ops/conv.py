@@ -199,49 +199,14 @@ def _lower(out: ndarray, nd: int) -> ndarray:
     return out[:, :, 0] if nd == 1 else out
 
 
-def batch_inner(n: int, out_width: int) -> bool:
-    """Whether convolutions over ``n`` images with ``out_width`` output columns lay their
-    im2col matrix out *batch-innermost*, ``(C, kh, kw, OH, OW, N)``, rather than image by
-    image, ``(N, C, kh, kw, OH, OW)``.
-
-    Image by image, each matmul is one image's, and copying a window row moves ``OW``
-    contiguous numbers; batch-innermost, one matmul serves the whole batch and a window
-    row is ``OW N`` contiguous numbers, for the price of transposing the input, output
-    and gradient (each a kernel size smaller than the matrix). Measured on the LeNet-5
-    and digits shapes, batch-innermost wins once ``4 OW <= N`` (narrow images, e.g. the
-    second LeNet conv, 8 columns for 64 images); image by image on wider ones.
-    """
-    return 4 * out_width <= n
-
-
-def _empty(shape: tuple[int, ...], dtype: np.dtype, batch_last: bool, fill: Any = None) -> Any:
-    """An ``(N, C, H, W)`` array, stored ``(C, H, W, N)`` when ``batch_last`` (a view)."""
-    n, c, h, w = shape
-    out = (
-        np.empty((c, h, w, n), dtype).transpose(3, 0, 1, 2)
-        if batch_last
-        else np.empty(shape, dtype)
-    )
-    if fill is not None:
-        out.fill(fill)
-    return out
-
-
-def _batch_last(x: ndarray) -> bool:
-    """True if ``x`` (``(N, C, H, W)``) is stored ``(C, H, W, N)``."""
-    return x.transpose(1, 2, 3, 0).flags.c_contiguous
-
-
-def _padded(x: ndarray, padding: Pairs, fill: float = 0.0, batch_last: bool = False) -> ndarray:
-    """``x`` with ``padding`` (``(lo, hi)`` per spatial axis) of ``fill`` around it, stored
-    batch-last if asked (``x`` itself when that changes nothing)."""
-    padded = any(lo or hi for lo, hi in padding)
-    if not padded and (not batch_last or _batch_last(x)):
+def _padded(x: ndarray, padding: Pairs, fill: float = 0.0) -> ndarray:
+    """``x`` with ``padding`` (``(lo, hi)`` per spatial axis) of ``fill`` around it."""
+    if not any(lo or hi for lo, hi in padding):
         return x
     (top, bottom), (left, right) = padding
     n, c, h, w = x.shape
-    shape = (n, c, h + top + bottom, w + left + right)
-    out = _empty(shape, x.dtype, batch_last, fill if padded else None)
+    out = np.empty((n, c, h + top + bottom, w + left + right), x.dtype)
+    out.fill(fill)
     out[:, :, top : top + h, left : left + w] = x
     return out
 
@@ -276,12 +241,8 @@ def _im2col(
     dilation: Sequence[int],
     out_hw: Sequence[int],
 ) -> ndarray:
-    """The windows of ``x`` copied into a workspace array: ``(N, C, kh, kw, OH, OW)``, or
-    ``(C, kh, kw, OH, OW, N)`` when :func:`batch_inner`."""
-    inner = batch_inner(x.shape[0], out_hw[1])
-    view = _windows(_padded(x, padding, batch_last=inner), kernel, stride, dilation, out_hw)
-    if inner:
-        view = view.transpose(1, 2, 3, 4, 5, 0)
+    """``(N, C, kh, kw, OH, OW)`` windows of ``x`` copied into a workspace array."""
+    view = _windows(_padded(x, padding), kernel, stride, dilation, out_hw)
     cols = WORKSPACE.take(view.shape, x.dtype)
     np.copyto(cols, view)
     return cols
@@ -293,16 +254,14 @@ def _col2im(
     stride: Sequence[int],
     padding: Pairs,
     dilation: Sequence[int],
-    batch_last: bool = False,
 ) -> ndarray:
     """The adjoint of :func:`_im2col`: ``(N, C, kh, kw, OH, OW)`` columns (any strides)
-    added back into a zero ``(N, C, *spatial)`` array at their windows' positions (stored
-    ``(C, H, W, N)`` if ``batch_last``, for columns stored batch-innermost)."""
+    added back into a zero ``(N, C, *spatial)`` array at their windows' positions."""
     n, c, kh, kw, oh, ow = cols.shape
     (top, bottom), (left, right) = padding
     height, width = spatial[0] + top + bottom, spatial[1] + left + right
-    out = _empty((n, c, height, width), cols.dtype, batch_last, 0)
-    if not batch_last and _tiles((kh, kw), stride, dilation):  # a pixel is in one window
+    out = np.zeros((n, c, height, width), cols.dtype)
+    if _tiles((kh, kw), stride, dilation):  # each input pixel is in at most one window
         tiled = out[:, :, : oh * kh, : ow * kw].reshape(n, c, oh, kh, ow, kw)
         tiled[...] = cols.transpose(0, 1, 4, 2, 5, 3)
     else:
@@ -345,12 +304,8 @@ def conv_forward(
     n, o = x4.shape[0], w4.shape[0]
     out_hw = output_shape(x4.shape[2:], kernel, stride, padding, dilation, "conv")
     cols = _im2col(x4, kernel, stride, padding, dilation, out_hw)
-    weights, pixels = w4.reshape(groups, o // groups, -1), out_hw[0] * out_hw[1]
-    if batch_inner(n, out_hw[1]):  # one matmul; the output stored (C_out, OH, OW, N)
-        out = np.matmul(weights, cols.reshape(groups, -1, pixels * n))
-        out = out.reshape(o, *out_hw, n).transpose(3, 0, 1, 2)
-    else:  # one matmul per image
-        out = np.matmul(weights, cols.reshape(n, groups, -1, pixels)).reshape(n, o, *out_hw)
+    rows = cols.reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    out = np.matmul(w4.reshape(groups, o // groups, -1), rows).reshape(n, o, *out_hw)
     if _residual is not None:
         _residual["cols"] = cols
     else:
@@ -382,14 +337,9 @@ def conv_transpose_forward(
     n, o, oh, ow = g4.shape
     c_group, (kh, kw) = w4.shape[1], kernel
     w3 = w4.reshape(groups, o // groups, -1).swapaxes(1, 2)  # (G, C/G kh kw, O/G)
-    inner = batch_inner(n, ow)
-    if inner:  # one matmul, columns stored (C, kh, kw, OH, OW, N)
-        cols = np.matmul(w3, _grouped_batch_last(g4, groups))
-        cols = cols.reshape(groups * c_group, kh, kw, oh, ow, n).transpose(5, 0, 1, 2, 3, 4)
-    else:
-        cols = np.matmul(w3, g4.reshape(n, groups, o // groups, oh * ow))
-        cols = cols.reshape(n, groups * c_group, kh, kw, oh, ow)
-    out = _col2im(cols, shape, stride, padding, dilation, batch_last=inner)
+    cols = np.matmul(w3, g4.reshape(n, groups, o // groups, oh * ow))
+    cols = cols.reshape(n, groups * c_group, kh, kw, oh, ow)
+    out = _col2im(cols, shape, stride, padding, dilation)
     if b is not None:
         out = out + b.reshape(-1, 1, 1)
     return _lower(out, nd)
@@ -417,21 +367,11 @@ def conv_weight_forward(
     n, o, oh, ow = g4.shape
     if cols is None:
         cols = _im2col(x4, kernel, stride, padding, dilation, (oh, ow))
-    if batch_inner(n, ow):  # one matmul over the batch
-        rows = cols.reshape(groups, -1, oh * ow * n)
-        grads = np.matmul(_grouped_batch_last(g4, groups), rows.swapaxes(1, 2))
-    else:  # one per image, summed
-        rows = cols.reshape(n, groups, -1, oh * ow)
-        grads = np.matmul(g4.reshape(n, groups, o // groups, oh * ow), rows.swapaxes(2, 3))
-        grads = grads.sum(axis=0)
+    rows = cols.reshape(n, groups, -1, oh * ow)
+    grads = np.matmul(g4.reshape(n, groups, o // groups, oh * ow), rows.swapaxes(2, 3))
     WORKSPACE.give(cols)
-    weight = grads.reshape(o, -1, *kernel)
+    weight = grads.sum(axis=0).reshape(o, -1, *kernel)
     return weight[:, :, 0] if nd == 1 else weight
-
-
-def _grouped_batch_last(g: ndarray, groups: int) -> ndarray:
-    """``(N, C, OH, OW)`` as ``(G, C/G, OH OW N)`` (a copy unless stored batch-last)."""
-    return np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, g.shape[1] // groups, -1)
 
 
 # ---------------------------------------------------------------- convolution rules
