@@ -3,7 +3,8 @@
 - closed forms and a direct definition (a Python sum over kernel offsets, written from
   the formula, independent of im2col), with hypothesis over the geometry;
 - PyTorch (skipped when it is not installed) on grids of stride, padding, dilation and
-  groups: a deterministic sample by default, the whole grid with ``TOPOGRAD_HEAVY=1``;
+  groups (marked ``heavy``): a deterministic sample by default, the whole grid with
+  ``TOPOGRAD_HEAVY=1``;
 - the engine's machinery: the im2col workspace is reused and never shared, every array
   a rule does not list in ``saves=`` may be released, nodes carry their geometry for
   pictures, and bad arguments raise errors naming the op and the argument.
@@ -290,6 +291,7 @@ def assert_same(ours, theirs, rtol=1e-10, atol=1e-12):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
+@pytest.mark.heavy
 @pytest.mark.filterwarnings("ignore:Using padding='same'")  # PyTorch's note on even kernels
 @pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), grid_sample(CONV_GRID, 16))
 def test_conv2d_and_conv1d_match_pytorch(stride, padding, dilation, groups):
@@ -318,6 +320,7 @@ TRANSPOSE_GRID = [
 ]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     ("stride", "padding", "output_padding", "dilation", "groups"), grid_sample(TRANSPOSE_GRID, 10)
 )
@@ -354,6 +357,7 @@ POOL_GRID = [
 ]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("kernel", "stride", "padding", "dilation"), grid_sample(POOL_GRID, 12))
 def test_pools_match_pytorch_including_ties(kernel, stride, padding, dilation):
     torch = pytest.importorskip("torch")
