@@ -21,7 +21,25 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from autograd import (
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    group_norm,
+    leaky_relu,
+    log_softmax,
+    max_pool1d,
+    max_pool2d,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from autograd.random import Rng, as_rng
 
 __all__ = [
@@ -38,6 +56,18 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "group_norm",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -159,3 +189,38 @@ def l2_penalty(params: Any, lam: float) -> ag.Tensor:
     for w in weights[1:]:
         total = total + (w * w).sum()
     return total * (lam / 2)
+
+
+#: PyTorch's padding modes and the ``ag.pad`` (numpy) modes they are.
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+
+
+def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> ag.Tensor:
+    """Pad as ``torch.nn.functional.pad``: ``pad`` lists ``(before, after)`` pairs from the
+    *last* axis backwards, ``(left, right, top, bottom, ...)``; ``mode`` ``"constant"``
+    (``value``), ``"reflect"`` (mirror without the edge; padding smaller than the axis) or
+    ``"replicate"`` (repeat the edge). It is ``ag.pad`` with numpy's ``pad_width``.
+    """
+    x = ag.as_tensor(x)
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {sorted(PAD_MODES)}, got {mode!r}")
+    sizes = tuple(pad)
+    if len(sizes) % 2 or len(sizes) > 2 * x.ndim:
+        raise ValueError(
+            f"pad: pad must hold (before, after) pairs for at most the {x.ndim} axes of the "
+            f"input of shape {x.shape}, got {pad!r}"
+        )
+    if any(not isinstance(p, (int, np.integer)) or p < 0 for p in sizes):
+        raise ValueError(f"pad: padding sizes must be non-negative ints, got {pad!r}")
+    pad_width = [(0, 0)] * x.ndim
+    for i in range(len(sizes) // 2):
+        axis = x.ndim - 1 - i
+        pad_width[axis] = (int(sizes[2 * i]), int(sizes[2 * i + 1]))
+        if mode == "reflect" and max(pad_width[axis]) >= x.shape[axis]:
+            raise ValueError(
+                f"pad: reflect padding {pad_width[axis]} must be smaller than axis {axis} "
+                f"(size {x.shape[axis]}) of the input of shape {x.shape}"
+            )
+    if mode == "constant":
+        return ag.pad(x, pad_width, "constant", value)
+    return ag.pad(x, pad_width, PAD_MODES[mode])

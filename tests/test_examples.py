@@ -122,3 +122,29 @@ def test_higher_order_newton_and_hessian_vector_product():
     np.testing.assert_allclose(hvp["hvp"], hvp["hessian_times_v"], atol=1e-12)
     np.testing.assert_allclose(hvp["hvp"], hvp["finite_difference"], atol=1e-7)
     assert hvp["hessian_symmetry"] < 1e-12
+
+
+def test_cnn_digits_beats_the_mlp_on_the_same_split():
+    result = load("cnn_digits").main()
+    assert result["gradcheck"] is True
+    assert result["images"] == (1, 8, 8)
+    assert result["final_test_accuracy"] > result["mlp_test_accuracy"] == 0.9805
+    confusion = result["confusion"]
+    assert confusion.sum() == 359  # the MLP example's held-out 20%
+    assert np.trace(confusion) / confusion.sum() == pytest.approx(result["final_test_accuracy"])
+    assert result["losses"][-1] < 0.05 * result["losses"][0]
+
+
+def test_cnn_digits_trains_lenet5_on_mnist_idx_files(tmp_path):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, n, dtype=np.uint8)
+        header = lambda code, *dims: np.array([code, *dims], ">i4").tobytes()  # noqa: E731
+        (tmp_path / f"{prefix}-images-idx3-ubyte").write_bytes(
+            header(2051, n, 28, 28) + images.tobytes()
+        )
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(header(2049, n) + labels.tobytes())
+    result = load("cnn_digits").main(epochs=1, mnist=str(tmp_path))
+    assert result["images"] == (1, 28, 28) and result["mlp_test_accuracy"] is None
+    assert result["confusion"].sum() == 20 and result["gradcheck"] is True

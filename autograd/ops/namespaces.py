@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import elementwise, linalg, neural, shape
+from . import conv, elementwise, linalg, neural, shape
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -27,6 +27,14 @@ NUMPY_NS = SimpleNamespace(
     matmul=np.matmul,
     softmax=neural._softmax,
     scatter_add=shape.scatter_add_numpy,
+    conv=conv.conv_forward,
+    conv_transpose=conv.conv_transpose_forward,
+    conv_weight=conv.conv_weight_forward,
+    avg_pool=conv.avg_pool_forward,
+    avg_pool_scatter=conv.avg_pool_scatter_forward,
+    max_pool_scatter=conv.max_pool_scatter_forward,
+    pad=conv.pad_numpy,
+    pad_fold=conv.pad_fold_forward,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -43,6 +51,14 @@ TENSOR_NS = SimpleNamespace(
     matmul=linalg.matmul,
     softmax=neural.softmax,
     scatter_add=shape.scatter_add,
+    conv=conv.conv,
+    conv_transpose=conv.conv_transpose,
+    conv_weight=conv.conv_weight,
+    avg_pool=conv.avg_pool,
+    avg_pool_scatter=conv.avg_pool_scatter,
+    max_pool_scatter=conv.max_pool_scatter,
+    pad=conv.pad,
+    pad_fold=conv.pad_fold,
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()

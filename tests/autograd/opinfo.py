@@ -427,12 +427,19 @@ OPINFOS: tuple[OpInfo, ...] = (
 )
 
 
+#: Names of family records whose ops need n-d inputs (no 0-d sample): each family
+#: module's ``NEEDS_NDIM``, if it has one.
+FAMILY_NEEDS_NDIM: set[str] = set()
+
+
 def _family_opinfos() -> tuple[OpInfo, ...]:
     """The ``OPINFOS`` of every ``opinfo_<family>.py`` beside this file (the records of
     op families added later: convolutions, sequence layers, ...), in file-name order."""
     records: list[OpInfo] = []
     for path in sorted(Path(__file__).parent.glob("opinfo_*.py")):
-        records += importlib.import_module(path.stem).OPINFOS
+        family = importlib.import_module(path.stem)
+        records += family.OPINFOS
+        FAMILY_NEEDS_NDIM.update(getattr(family, "NEEDS_NDIM", ()))
     return tuple(records)
 
 
