@@ -3,8 +3,8 @@
 A Tensor is a thin handle: ``data`` (an ndarray, or a numpy scalar for 0-d values),
 ``requires_grad``, ``grad``, and for op results the graph :class:`~autograd.node.Node`
 that produced it. This module holds what a tensor *is*; what it *does* is attached
-from above: the operators, op methods and in-place updates from the op table
-(:mod:`autograd.ops`), ``backward()`` from :mod:`autograd.backward`. Their semantics
+from above: the operators, op methods, in-place updates and ``size`` from the op
+table (:mod:`autograd.ops`), ``backward()`` from :mod:`autograd.backward`. Their semantics
 (broadcasting, dtype promotion, indexing) are numpy's, their autograd semantics
 PyTorch's.
 """
@@ -74,11 +74,6 @@ class Tensor:
     def ndim(self) -> int:
         """Number of dimensions (0 for a scalar tensor)."""
         return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        """Number of elements."""
-        return int(self.data.size)
 
     @property
     def dtype(self) -> np.dtype:

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import elementwise, linalg, neural, shape
+from ..tensor import result_tensor
+from . import cumulative, einstein, elementwise, linalg, neural, shape, trig
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -26,6 +27,17 @@ NUMPY_NS = SimpleNamespace(
     matmul=np.matmul,
     softmax=neural._softmax,
     scatter_add=shape.scatter_add_numpy,
+    sqrt=np.sqrt,
+    sinh=np.sinh,
+    cosh=np.cosh,
+    flip=np.flip,
+    roll=np.roll,
+    concatenate=np.concatenate,
+    stack=np.stack,
+    cumsum=np.cumsum,
+    cumprod=np.cumprod,
+    einsum=einstein._einsum_numpy,
+    zeros_like=np.zeros_like,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -41,6 +53,17 @@ TENSOR_NS = SimpleNamespace(
     matmul=linalg.matmul,
     softmax=neural.softmax,
     scatter_add=shape.scatter_add,
+    sqrt=elementwise.sqrt,
+    sinh=trig.sinh,
+    cosh=trig.cosh,
+    flip=shape.flip,
+    roll=shape.roll,
+    concatenate=shape.concatenate,
+    stack=shape.stack,
+    cumsum=cumulative.cumsum,
+    cumprod=cumulative.cumprod,
+    einsum=einstein.einsum,
+    zeros_like=lambda t: result_tensor(np.zeros_like(t.data), None),  # a constant
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()
