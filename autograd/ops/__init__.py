@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - they fill OPS
     inplace,
     linalg,
     neural,
+    numpy_dispatch,
     reduce,
     rounding,
     shape,

@@ -1,7 +1,8 @@
 """OpInfo records of the second phase's ops (issue 17): reductions, cumulative ops,
-einsum and linear algebra, shape ops, rounding, trigonometry and PyTorch spellings.
-Samples are few and small (the suite has a time budget); each record still covers
-0-d inputs (where the op allows them), negative axes and broadcasting.
+einsum and linear algebra, shape ops, rounding, trigonometry, PyTorch spellings and
+numpy's functions on tensors. Samples are few and small (the suite has a time
+budget); each record still covers 0-d inputs (where the op allows them), negative
+axes and broadcasting.
 """
 
 from __future__ import annotations
@@ -349,5 +350,16 @@ OPINFOS: tuple[OpInfo, ...] = (
         samples(((3, 4),), min=[-0.5], max=[0.5]) + samples(((),), min=[-0.5]),
         op=lambda x, **kw: ag.clamp(x, **kw),
         sampler=uniform(-1.2, 1.2),
+    ),
+    # ---------------------------------------------------------- numpy's functions on tensors
+    _unary("numpy_exp", ag.exp, op=np.exp),
+    OpInfo(
+        "numpy_sum", ag.sum, samples(((2, 3),), axis=[0, None]), op=lambda x, **kw: np.sum(x, **kw)
+    ),
+    OpInfo(
+        "numpy_concatenate",
+        ag.concatenate,
+        samples(((2, 3), (1, 3))),
+        op=lambda *xs: np.concatenate(xs),
     ),
 )
