@@ -409,8 +409,9 @@ def clip(
 
     ``min=``/``max=`` are numpy's and PyTorch's keywords for ``lo``/``hi``; ``clamp`` is
     PyTorch's name (``x.clamp(min=0)``)."""
-    lo, _ = torch_keywords("clip", lo, None, min, None)
-    hi, _ = torch_keywords("clip", hi, None, max, None)
+    if min is not None or max is not None:
+        lo, _ = torch_keywords("clip", lo, None, min, None)
+        hi, _ = torch_keywords("clip", hi, None, max, None)
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi (or min= and max=)")
     return apply_unary(CLIP, x, {"lo": unwrap(lo), "hi": unwrap(hi)})

@@ -206,7 +206,19 @@ NORM = Primitive(
 )
 
 
-def _reduce(prim: Primitive, x: Any, axis: Axis, keepdims: bool, **params: Any) -> Tensor:
+def _reduce(
+    prim: Primitive,
+    x: Any,
+    axis: Axis,
+    keepdims: bool,
+    *,
+    dim: Any = None,
+    keepdim: Any = None,
+    **params: Any,
+) -> Tensor:
+    """Apply the reduction ``prim`` over ``axis`` (or PyTorch's ``dim``), normalized."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = torch_keywords(prim.name, axis, keepdims, dim=dim, keepdim=keepdim)
     if axis is not None:
         axis = normalize_axis(axis, np.ndim(unwrap(x)))
     return apply_unary(prim, x, {"axis": axis, **params, "keepdims": bool(keepdims)})
@@ -217,9 +229,7 @@ def sum(  # noqa: A001
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
     """Sum over ``axis`` (an int, a tuple, or None for all axes)."""
-    if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("sum", axis, keepdims, dim, keepdim)
-    return _reduce(SUM, x, axis, keepdims)
+    return _reduce(SUM, x, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 @op(MEAN)
@@ -227,9 +237,7 @@ def mean(
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
     """Arithmetic mean over ``axis``."""
-    if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("mean", axis, keepdims, dim, keepdim)
-    return _reduce(MEAN, x, axis, keepdims)
+    return _reduce(MEAN, x, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 @op(MAX, GETITEM)
@@ -246,9 +254,7 @@ def max(  # noqa: A001
     PyTorch's ``x.max(dim=d)`` returns ``(values, indices)`` (:class:`ValuesIndices`)
     with the index of the first maximum, which alone gets the gradient, as in PyTorch.
     """
-    if dim is not None:
-        return _extremum_along(np.argmax, "max", x, axis, dim, keepdim)
-    return _reduce(MAX, x, _reduction_axis(axis, "max"), keepdims if keepdim is None else keepdim)
+    return _extremum(MAX, np.argmax, x, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 @op(MIN, GETITEM)
@@ -265,27 +271,24 @@ def min(  # noqa: A001
     PyTorch's ``x.min(dim=d)`` returns ``(values, indices)`` (:class:`ValuesIndices`)
     with the index of the first minimum, which alone gets the gradient, as in PyTorch.
     """
-    if dim is not None:
-        return _extremum_along(np.argmin, "min", x, axis, dim, keepdim)
-    return _reduce(MIN, x, _reduction_axis(axis, "min"), keepdims if keepdim is None else keepdim)
+    return _extremum(MIN, np.argmin, x, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def _reduction_axis(axis: Any, name: str) -> Any:
-    """``axis``, refusing a tensor there: ``max(a, b)`` of two tensors is ``maximum``."""
+def _extremum(
+    prim: Primitive, find: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any
+) -> Any:
+    """numpy's ``max``/``min`` over ``axis``, or PyTorch's ``(values, indices)`` along ``dim``."""
     if isinstance(axis, (Tensor, np.ndarray)):
         raise TypeError(
-            f"{name}: axis must be an int, a tuple of ints or None, got an array; for the "
-            f"elementwise {name}imum of two tensors use ag.{name}imum(a, b)"
+            f"{prim.name}: axis must be an int, a tuple of ints or None, got an array; for the "
+            f"elementwise {prim.name}imum of two tensors use ag.{prim.name}imum(a, b)"
         )
-    return axis
-
-
-def _extremum_along(find: Any, name: str, x: Any, axis: Any, dim: int, keepdim: Any) -> Any:
-    """PyTorch's ``x.max(dim=d)``: the first extremum along ``d`` and its index."""
-    torch_keywords(name, axis, None, dim, None)
+    if dim is None:
+        return _reduce(prim, x, axis, keepdims, keepdim=keepdim)
+    torch_keywords(prim.name, axis, None, dim, None)  # refuses axis= and dim= together
     data = unwrap(x)
     dim = check_axis(dim, np.ndim(data))
-    indices = find(data, axis=dim, keepdims=True)
+    indices = find(data, axis=dim, keepdims=True)  # the first extremum, as PyTorch
     values = take_along_axis(x, indices, dim)
     if not keepdim:
         values, indices = squeeze(values, dim), np.squeeze(indices, dim)
@@ -297,9 +300,7 @@ def logsumexp(
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
     """``log(sum(exp(x), axis))`` computed stably (finite for inputs near +-1000)."""
-    if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("logsumexp", axis, keepdims, dim, keepdim)
-    return _reduce(LOGSUMEXP, x, axis, keepdims)
+    return _reduce(LOGSUMEXP, x, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 @op(VAR)
@@ -321,9 +322,7 @@ def var(
     unbiased estimate (``unbiased=False`` for 0).
     """
     ddof = _ddof(ddof, correction, unbiased, dim is not None)
-    if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("var", axis, keepdims, dim, keepdim)
-    return _reduce(VAR, x, axis, keepdims, ddof=ddof)
+    return _reduce(VAR, x, axis, keepdims, dim=dim, keepdim=keepdim, ddof=ddof)
 
 
 def _ddof(ddof: Any, correction: Any, unbiased: Any, torch_style: bool) -> float:
@@ -350,9 +349,7 @@ def std(
     """Standard deviation ``sqrt(var(x))``, as ``np.std``, with ``var``'s arguments and
     defaults; its gradient is 0 where the deviation is 0 (as in PyTorch)."""
     ddof = _ddof(ddof, correction, unbiased, dim is not None)
-    if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("std", axis, keepdims, dim, keepdim)
-    return _reduce(STD, x, axis, keepdims, ddof=ddof)
+    return _reduce(STD, x, axis, keepdims, dim=dim, keepdim=keepdim, ddof=ddof)
 
 
 @op(PROD)
@@ -361,9 +358,7 @@ def prod(
 ) -> Tensor:
     """Product over ``axis``; the gradient is exact with zeros (one zero gets the product
     of the others, two or more make it zero everywhere)."""
-    if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("prod", axis, keepdims, dim, keepdim)
-    return _reduce(PROD, x, axis, keepdims)
+    return _reduce(PROD, x, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 @op(NORM, MAX, SUM, elementwise.ABS)
@@ -387,7 +382,7 @@ def norm(
     provided). PyTorch's ``norm(x, p, dim)`` is the vector ``p``-norm over ``dim``.
     """
     if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("norm", axis, keepdims, dim, keepdim)
+        axis, keepdims = torch_keywords("norm", axis, keepdims, dim=dim, keepdim=keepdim)
     if p is not None:
         if ord is not None:
             raise TypeError("norm: give ord= (numpy's name) or p= (PyTorch's), not both")
@@ -447,7 +442,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Ten
 def _non_differentiable_reduction(
     find: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any, name: str, many: bool
 ) -> Tensor:
-    axis, keepdims = torch_keywords(name, axis, keepdims, dim, keepdim)
+    axis, keepdims = torch_keywords(name, axis, keepdims, dim=dim, keepdim=keepdim)
     data = unwrap(x)
     if axis is not None:
         axis = normalize_axis(axis, np.ndim(data)) if many else check_axis(axis, np.ndim(data))

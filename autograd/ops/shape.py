@@ -221,7 +221,8 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def expand_dims(x: Any, axis: int | tuple[int, ...] | None = None, *, dim: Any = None) -> Tensor:
     """Insert length-1 axes at the positions ``axis`` of the result; ``unsqueeze(x, dim)``
     is PyTorch's name for it."""
-    axis, _ = torch_keywords("expand_dims", axis, None, dim, None)
+    if dim is not None:
+        axis, _ = torch_keywords("expand_dims", axis, None, dim, None)
     if axis is None:
         raise TypeError("expand_dims: give the position of the new axis (axis= or dim=)")
     return apply_unary(EXPAND_DIMS, x, {"axis": axis})
@@ -303,14 +304,16 @@ def _join_axis(tensors: Sequence[Any], axis: int, extra: int, op_name: str) -> i
 @op(CONCATENATE, method=False, aliases=("cat",))
 def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing ``axis``; ``cat(tensors, dim)`` is PyTorch's name."""
-    axis, _ = torch_keywords("concatenate", axis, None, dim, None, default=0)
+    if dim is not None:
+        axis, _ = torch_keywords("concatenate", axis, None, dim, None, default=0)
     return apply(CONCATENATE, tuple(tensors), {"axis": _join_axis(tensors, axis, 0, "concatenate")})
 
 
 @op(STACK, method=False)
 def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join same-shape tensors along a new ``axis``."""
-    axis, _ = torch_keywords("stack", axis, None, dim, None, default=0)
+    if dim is not None:
+        axis, _ = torch_keywords("stack", axis, None, dim, None, default=0)
     return apply(STACK, tuple(tensors), {"axis": _join_axis(tensors, axis, 1, "stack")})
 
 

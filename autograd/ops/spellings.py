@@ -4,7 +4,7 @@
   habit can also call: ``x.size()`` is the shape and ``x.size(d)`` one length.
 - ``x.numel()`` (the element count) and ``x.clone()`` (a recorded copy).
 - A missing attribute raises ``AttributeError`` naming topograd's spelling of the
-  PyTorch method (``x.mm`` -> ``x @ w``), or the closest names.
+  PyTorch method (``x.mm`` -> ``x @ w``).
 
 Aliases with one meaning are declared with their ops (``view cat clamp unsqueeze``,
 ``dim=``/``keepdim=``); see README's table of PyTorch habits.
@@ -12,7 +12,6 @@ Aliases with one meaning are declared with their ops (``view cat clamp unsqueeze
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
@@ -111,18 +110,11 @@ TORCH_SPELLINGS = {
 
 @tensor_method("__getattr__")
 def missing_attribute(x: Tensor, name: str) -> Any:
-    """Called for names Tensor does not have: an ``AttributeError`` that suggests
-    topograd's spelling of a PyTorch method, or the closest method names."""
+    """Called for names Tensor does not have: an ``AttributeError`` that names topograd's
+    spelling of a PyTorch method (Python's traceback adds "Did you mean" for typos)."""
     message = f"'Tensor' object has no attribute {name!r}"
-    if name.startswith("__"):
-        raise AttributeError(message)  # protocol probes (copy, numpy, pickle): no search
     if name in TORCH_SPELLINGS:
-        raise AttributeError(
-            f"{message}; topograd spells PyTorch's x.{name}(...) as {TORCH_SPELLINGS[name]}"
-        )
-    if name.endswith("_") and name[:-1] in METHODS:
-        raise AttributeError(
-            f"{message}: the in-place {name} is not provided; write x = x.{name[:-1]}(...)"
-        )
-    close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not n.startswith("_")], 3)
-    raise AttributeError(message + (f"; did you mean {' or '.join(close)}?" if close else ""))
+        message += f"; topograd spells PyTorch's x.{name}(...) as {TORCH_SPELLINGS[name]}"
+    elif name.endswith("_") and not name.startswith("_") and name[:-1] in METHODS:
+        message += f": the in-place {name} is not provided; write x = x.{name[:-1]}(...)"
+    raise AttributeError(message, name=name, obj=x)
