@@ -122,3 +122,11 @@ def test_higher_order_newton_and_hessian_vector_product():
     np.testing.assert_allclose(hvp["hvp"], hvp["hessian_times_v"], atol=1e-12)
     np.testing.assert_allclose(hvp["hvp"], hvp["finite_difference"], atol=1e-7)
     assert hvp["hessian_symmetry"] < 1e-12
+
+
+def test_pytorch_habits_code_gives_pytorchs_numbers():
+    result = load("pytorch_habits").main()
+    assert np.isfinite(result["topograd"]["loss"])
+    if result["torch"] is not None:  # the same source ran on PyTorch
+        assert result["topograd"]["index"] == result["torch"]["index"]
+        assert result["max_difference"] <= 1e-12

@@ -3,8 +3,9 @@
 - ``x.size`` stays numpy's element count, an ``int`` (:class:`Size`), which PyTorch's
   habit can also call: ``x.size()`` is the shape and ``x.size(d)`` one length.
 - ``x.numel()`` (the element count) and ``x.clone()`` (a recorded copy).
-- A missing attribute raises ``AttributeError`` naming topograd's spelling of the
-  PyTorch method (``x.mm`` -> ``x @ w``).
+- PyTorch's methods spelled otherwise here raise ``AttributeError`` naming topograd's
+  spelling (``x.mm`` -> ``x @ w``); for other missing names Python's own message
+  suggests close ones ("Did you mean: 'sum'?").
 
 Aliases with one meaning are declared with their ops (``view cat clamp unsqueeze``,
 ``dim=``/``keepdim=``); see README's table of PyTorch habits.
@@ -108,13 +109,20 @@ TORCH_SPELLINGS = {
 }
 
 
-@tensor_method("__getattr__")
-def missing_attribute(x: Tensor, name: str) -> Any:
-    """Called for names Tensor does not have: an ``AttributeError`` that names topograd's
-    spelling of a PyTorch method (Python's traceback adds "Did you mean" for typos)."""
-    message = f"'Tensor' object has no attribute {name!r}"
-    if name in TORCH_SPELLINGS:
-        message += f"; topograd spells PyTorch's x.{name}(...) as {TORCH_SPELLINGS[name]}"
-    elif name.endswith("_") and not name.startswith("_") and name[:-1] in METHODS:
-        message += f": the in-place {name} is not provided; write x = x.{name[:-1]}(...)"
-    raise AttributeError(message, name=name, obj=x)
+def _spelled_otherwise(name: str, spelling: str) -> property:
+    """A property that raises ``AttributeError`` naming topograd's spelling of PyTorch's
+    ``x.<name>`` (a class attribute, not ``__getattr__``, which would slow every
+    attribute access of every Tensor)."""
+
+    def refuse(x: Tensor) -> Any:
+        raise AttributeError(  # without name=: Python would append a "Did you mean"
+            f"'Tensor' object has no attribute {name!r}; topograd spells PyTorch's "
+            f"x.{name}(...) as {spelling}"
+        )
+
+    return property(refuse, doc=f"Not provided: PyTorch's ``x.{name}`` is {spelling} here.")
+
+
+for _name, _spelling in TORCH_SPELLINGS.items():
+    if _name not in METHODS:  # a real method, registered before or after, wins
+        tensor_method(_name)(_spelled_otherwise(_name, _spelling))
