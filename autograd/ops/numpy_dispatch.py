@@ -249,7 +249,13 @@ def _signature(func: Callable[..., Any]) -> inspect.Signature:
 
 
 def _on_arrays(name: str, func: Callable[..., Any], args: Any, kwargs: Any, hint: str) -> Any:
-    """numpy's own result on the tensors' arrays, unless that would drop a gradient."""
+    """numpy's own result on the tensors' arrays, unless that would drop a gradient (or
+    write into a tensor's memory behind its version check)."""
+    if _holds_tensor(kwargs.get("out")):
+        raise TypeError(
+            f"{name}: a Tensor cannot be numpy's out=, which would change it behind the "
+            f"engine's back; use the in-place ops (x.copy_(...), x += ...)"
+        )
     if _requires_grad(args) or _requires_grad(kwargs):
         raise TypeError(
             f"{name} on a Tensor that requires grad: numpy would compute on the plain values "
@@ -267,6 +273,12 @@ def _arrays(value: Any) -> Any:
     if type(value) is dict:
         return {k: _arrays(v) for k, v in value.items()}
     return value
+
+
+def _holds_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor) or (
+        type(value) is tuple and any(isinstance(v, Tensor) for v in value)
+    )
 
 
 def _requires_grad(value: Any) -> bool:

@@ -118,3 +118,8 @@ def test_in_place_into_an_ndarray_from_a_tensor_that_requires_grad_raises():
     target = np.zeros((2, 3))
     with pytest.raises(TypeError, match="numpy.add .* drop the gradient"):
         target += leaf(X)
+
+
+def test_a_tensor_as_numpys_out_raises():
+    with pytest.raises(TypeError, match="cannot be numpy's out="):
+        np.exp(X, out=ag.tensor(np.zeros((2, 3))))
