@@ -182,21 +182,29 @@ WITHOUT_GRADIENT = "t.detach().numpy() gives the values, without the gradient"
 
 @tensor_method("__array_ufunc__")
 def array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-    """numpy's ufunc override: the topograd op of ``ufunc`` (see the module docstring)."""
+    """numpy's ufunc override: the topograd op of ``ufunc`` (see the module docstring).
+    It runs for every operator with an ndarray or numpy scalar on the left: the first
+    lines are its fast path."""
+    if method == "__call__" and not kwargs:
+        op = UFUNCS.get(ufunc)
+        if op is not None:
+            result = op(*inputs)
+            if result is not NotImplemented:
+                return result
+    return _ufunc_without_op(ufunc, method, inputs, kwargs)
+
+
+def _ufunc_without_op(ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
     if method != "__call__":
         name = f"numpy.{ufunc.__name__}.{method}"
         spelling = UFUNC_METHODS.get((ufunc, method))
         hint = f"use {spelling}" if spelling else "topograd has no op for it"
         return _on_arrays(name, getattr(ufunc, method), inputs, kwargs, hint)
-    name = f"numpy.{ufunc.__name__}"
     if kwargs:
         hint = f"topograd's ops make new tensors and take no {'=, '.join(kwargs)}="
-        return _on_arrays(name, ufunc, inputs, kwargs, hint)
-    op = UFUNCS.get(ufunc)
-    result = NotImplemented if op is None else op(*inputs)
-    if result is NotImplemented:
-        return _on_arrays(name, ufunc, inputs, kwargs, "topograd has no op for it")
-    return result
+    else:
+        hint = "topograd has no op for it"
+    return _on_arrays(f"numpy.{ufunc.__name__}", ufunc, inputs, kwargs, hint)
 
 
 @tensor_method("__array_function__")

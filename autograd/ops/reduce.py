@@ -211,17 +211,21 @@ def _reduce(
     x: Any,
     axis: Axis,
     keepdims: bool,
-    *,
     dim: Any = None,
     keepdim: Any = None,
-    **params: Any,
+    extra: dict[str, Any] | None = None,
 ) -> Tensor:
-    """Apply the reduction ``prim`` over ``axis`` (or PyTorch's ``dim``), normalized."""
+    """Apply the reduction ``prim`` over ``axis`` (or PyTorch's ``dim``), normalized;
+    ``extra``: its other parameters (``ddof``, ``p``). Arguments by position: this runs
+    for every reduction."""
     if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords(prim.name, axis, keepdims, dim=dim, keepdim=keepdim)
+        axis, keepdims = torch_keywords(prim.name, axis, keepdims, dim, keepdim)
     if axis is not None:
         axis = normalize_axis(axis, np.ndim(unwrap(x)))
-    return apply_unary(prim, x, {"axis": axis, **params, "keepdims": bool(keepdims)})
+    params = {"axis": axis, "keepdims": bool(keepdims)}
+    if extra is not None:
+        params.update(extra)
+    return apply_unary(prim, x, params)
 
 
 @op(SUM)
@@ -229,7 +233,7 @@ def sum(  # noqa: A001
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
     """Sum over ``axis`` (an int, a tuple, or None for all axes)."""
-    return _reduce(SUM, x, axis, keepdims, dim=dim, keepdim=keepdim)
+    return _reduce(SUM, x, axis, keepdims, dim, keepdim)
 
 
 @op(MEAN)
@@ -237,7 +241,7 @@ def mean(
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
     """Arithmetic mean over ``axis``."""
-    return _reduce(MEAN, x, axis, keepdims, dim=dim, keepdim=keepdim)
+    return _reduce(MEAN, x, axis, keepdims, dim, keepdim)
 
 
 @op(MAX, GETITEM)
@@ -254,7 +258,9 @@ def max(  # noqa: A001
     PyTorch's ``x.max(dim=d)`` returns ``(values, indices)`` (:class:`ValuesIndices`)
     with the index of the first maximum, which alone gets the gradient, as in PyTorch.
     """
-    return _extremum(MAX, np.argmax, x, axis, keepdims, dim=dim, keepdim=keepdim)
+    if dim is None and (axis is None or type(axis) is int):
+        return _reduce(MAX, x, axis, keepdims, None, keepdim)
+    return _extremum(MAX, np.argmax, x, axis, keepdims, dim, keepdim)
 
 
 @op(MIN, GETITEM)
@@ -271,7 +277,9 @@ def min(  # noqa: A001
     PyTorch's ``x.min(dim=d)`` returns ``(values, indices)`` (:class:`ValuesIndices`)
     with the index of the first minimum, which alone gets the gradient, as in PyTorch.
     """
-    return _extremum(MIN, np.argmin, x, axis, keepdims, dim=dim, keepdim=keepdim)
+    if dim is None and (axis is None or type(axis) is int):
+        return _reduce(MIN, x, axis, keepdims, None, keepdim)
+    return _extremum(MIN, np.argmin, x, axis, keepdims, dim, keepdim)
 
 
 def _extremum(
@@ -284,7 +292,7 @@ def _extremum(
             f"elementwise {prim.name}imum of two tensors use ag.{prim.name}imum(a, b)"
         )
     if dim is None:
-        return _reduce(prim, x, axis, keepdims, keepdim=keepdim)
+        return _reduce(prim, x, axis, keepdims, None, keepdim)
     torch_keywords(prim.name, axis, None, dim, None)  # refuses axis= and dim= together
     data = unwrap(x)
     dim = check_axis(dim, np.ndim(data))
@@ -300,7 +308,7 @@ def logsumexp(
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
     """``log(sum(exp(x), axis))`` computed stably (finite for inputs near +-1000)."""
-    return _reduce(LOGSUMEXP, x, axis, keepdims, dim=dim, keepdim=keepdim)
+    return _reduce(LOGSUMEXP, x, axis, keepdims, dim, keepdim)
 
 
 @op(VAR)
@@ -322,7 +330,7 @@ def var(
     unbiased estimate (``unbiased=False`` for 0).
     """
     ddof = _ddof(ddof, correction, unbiased, dim is not None)
-    return _reduce(VAR, x, axis, keepdims, dim=dim, keepdim=keepdim, ddof=ddof)
+    return _reduce(VAR, x, axis, keepdims, dim, keepdim, {"ddof": ddof})
 
 
 def _ddof(ddof: Any, correction: Any, unbiased: Any, torch_style: bool) -> float:
@@ -349,7 +357,7 @@ def std(
     """Standard deviation ``sqrt(var(x))``, as ``np.std``, with ``var``'s arguments and
     defaults; its gradient is 0 where the deviation is 0 (as in PyTorch)."""
     ddof = _ddof(ddof, correction, unbiased, dim is not None)
-    return _reduce(STD, x, axis, keepdims, dim=dim, keepdim=keepdim, ddof=ddof)
+    return _reduce(STD, x, axis, keepdims, dim, keepdim, {"ddof": ddof})
 
 
 @op(PROD)
@@ -358,7 +366,7 @@ def prod(
 ) -> Tensor:
     """Product over ``axis``; the gradient is exact with zeros (one zero gets the product
     of the others, two or more make it zero everywhere)."""
-    return _reduce(PROD, x, axis, keepdims, dim=dim, keepdim=keepdim)
+    return _reduce(PROD, x, axis, keepdims, dim, keepdim)
 
 
 @op(NORM, MAX, SUM, elementwise.ABS)
@@ -382,7 +390,7 @@ def norm(
     provided). PyTorch's ``norm(x, p, dim)`` is the vector ``p``-norm over ``dim``.
     """
     if dim is not None or keepdim is not None:
-        axis, keepdims = torch_keywords("norm", axis, keepdims, dim=dim, keepdim=keepdim)
+        axis, keepdims = torch_keywords("norm", axis, keepdims, dim, keepdim)
     if p is not None:
         if ord is not None:
             raise TypeError("norm: give ord= (numpy's name) or p= (PyTorch's), not both")
@@ -415,7 +423,7 @@ def _vector_norm(x: Any, ord: Any, axis: Axis, keepdims: bool) -> Tensor:  # noq
         data = np.asarray(unwrap(x))
         count = np.sum(data != 0, axis=None if axis is None else tuple(axis), keepdims=keepdims)
         return result_tensor(count.astype(data.dtype if data.dtype.kind == "f" else float), None)
-    return _reduce(NORM, x, axis, keepdims, p=ord)
+    return _reduce(NORM, x, axis, keepdims, extra={"p": ord})
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Tensor:  # noqa: A002
@@ -424,7 +432,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Ten
     if rows == cols:
         raise ValueError(f"norm: the two axes of a matrix norm must differ, got {axes}")
     if ord in (None, "fro"):
-        return _reduce(NORM, x, (rows, cols), keepdims, p=2)
+        return _reduce(NORM, x, (rows, cols), keepdims, extra={"p": 2})
     if ord in (1, -1):  # the largest (smallest) absolute column sum
         summed, across = sum(elementwise.abs(x), rows, keepdims=True), cols
     elif ord in (math.inf, -math.inf):  # the largest (smallest) absolute row sum
@@ -442,7 +450,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Ten
 def _non_differentiable_reduction(
     find: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any, name: str, many: bool
 ) -> Tensor:
-    axis, keepdims = torch_keywords(name, axis, keepdims, dim=dim, keepdim=keepdim)
+    axis, keepdims = torch_keywords(name, axis, keepdims, dim, keepdim)
     data = unwrap(x)
     if axis is not None:
         axis = normalize_axis(axis, np.ndim(data)) if many else check_axis(axis, np.ndim(data))
