@@ -156,7 +156,7 @@ READERS = frozenset({
     np.argsort, np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero, np.unique,
     np.searchsorted, np.bincount, np.digitize, np.histogram,
     np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    np.array2string, np.array_repr, np.array_str, np.copyto,
+    np.array2string, np.array_repr, np.array_str,
     np.save, np.savez, np.savez_compressed, np.savetxt,
     np.may_share_memory, np.shares_memory,
 })  # fmt: skip

@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..optable import METHODS, op, tensor_method
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, unwrap
 from .axes import check_axis
 from .elementwise import ASTYPE, astype
 
@@ -46,9 +48,9 @@ tensor_method("size")(
 
 
 @op()
-def numel(x: Tensor) -> int:
+def numel(x: Any) -> int:
     """The number of elements, as PyTorch's ``numel`` (numpy's ``x.size``)."""
-    return int(x.size)
+    return int(np.size(unwrap(x)))
 
 
 @op(ASTYPE)
