@@ -21,6 +21,7 @@ from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F403 - the op table's public functions (ops.__all__)
+from .ops.reduce import ValuesIndices
 from .primitive import REGISTRY, Primitive
 from .random import default_rng, manual_seed
 from .tensor import Tensor, as_tensor, from_dlpack
@@ -36,6 +37,7 @@ __all__ = [
     "GradcheckError",
     "Primitive",
     "Tensor",
+    "ValuesIndices",
     "arange",
     "as_tensor",
     "default_rng",

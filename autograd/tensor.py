@@ -3,8 +3,9 @@
 A Tensor is a thin handle: ``data`` (an ndarray, or a numpy scalar for 0-d values),
 ``requires_grad``, ``grad``, and for op results the graph :class:`~autograd.node.Node`
 that produced it. This module holds what a tensor *is*; what it *does* is attached
-from above: the operators, op methods and in-place updates from the op table
-(:mod:`autograd.ops`), ``backward()`` from :mod:`autograd.backward`. Their semantics
+from above: the operators, op methods, in-place updates, numpy's overrides
+(``np.exp(t)``) and ``size`` from the op table (:mod:`autograd.ops`), ``backward()``
+from :mod:`autograd.backward`. Their semantics
 (broadcasting, dtype promotion, indexing) are numpy's, their autograd semantics
 PyTorch's.
 """
@@ -41,7 +42,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "_node", "_requires_grad", "_grad", "_name", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: no silent graph loss
     __hash__ = object.__hash__  # hashed by identity, like torch.Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -74,11 +74,6 @@ class Tensor:
     def ndim(self) -> int:
         """Number of dimensions (0 for a scalar tensor)."""
         return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        """Number of elements."""
-        return int(self.data.size)
 
     @property
     def dtype(self) -> np.dtype:

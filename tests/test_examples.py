@@ -148,3 +148,11 @@ def test_cnn_digits_trains_lenet5_on_mnist_idx_files(tmp_path):
     result = load("cnn_digits").main(epochs=1, mnist=str(tmp_path))
     assert result["images"] == (1, 28, 28) and result["mlp_test_accuracy"] is None
     assert result["confusion"].sum() == 20 and result["gradcheck"] is True
+
+
+def test_pytorch_habits_code_gives_pytorchs_numbers():
+    result = load("pytorch_habits").main()
+    assert np.isfinite(result["topograd"]["loss"])
+    if result["torch"] is not None:  # the same source ran on PyTorch
+        assert result["topograd"]["index"] == result["torch"]["index"]
+        assert result["max_difference"] <= 1e-12

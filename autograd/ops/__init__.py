@@ -7,7 +7,22 @@ Importing this package imports every family (each registers its public functions
 
 from ..optable import OPS, attach_methods
 from ..tensor import Tensor
-from . import conv, elementwise, inplace, linalg, neural, normalization, reduce, shape  # noqa: F401
+from . import (  # noqa: F401 - they fill OPS
+    conv,
+    cumulative,
+    einstein,
+    elementwise,
+    inplace,
+    linalg,
+    neural,
+    normalization,
+    numpy_dispatch,
+    reduce,
+    rounding,
+    shape,
+    spellings,
+    trig,
+)
 
 attach_methods(Tensor)
 globals().update(OPS)

@@ -12,6 +12,7 @@ the bounds, ``d(a**b)/da = 0`` where ``b == 0`` and ``d(a**b)/db = 0`` where
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -20,8 +21,11 @@ import numpy as np
 from ..optable import op
 from ..primitive import FLOAT_SCALARS, Primitive, apply, apply_binary, apply_unary, unchanged
 from ..tensor import Tensor, result_tensor, unwrap
+from .axes import torch_keywords
 
 ArrayLike = Any
+
+LN2, LN10 = math.log(2), math.log(10)  # Python floats: they keep float32 float32
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -126,6 +130,27 @@ LOG1P = Primitive(
     vjps=(lambda xp, g, out, x: g / (1 + x),),
     saves=(0,),
     doc="ln(1 + x), accurate for small x;  d/dx = 1/(1+x)",
+)
+EXP2 = Primitive(
+    "exp2",
+    np.exp2,
+    vjps=(lambda xp, g, out, x: g * out * LN2,),
+    saves=("out",),
+    doc="2^x;  d/dx = 2^x ln 2 (the saved output)",
+)
+LOG2 = Primitive(
+    "log2",
+    np.log2,
+    vjps=(lambda xp, g, out, x: g / (x * LN2),),
+    saves=(0,),
+    doc="log2 x;  d/dx = 1/(x ln 2)",
+)
+LOG10 = Primitive(
+    "log10",
+    np.log10,
+    vjps=(lambda xp, g, out, x: g / (x * LN10),),
+    saves=(0,),
+    doc="log10 x;  d/dx = 1/(x ln 10)",
 )
 SQRT = Primitive(
     "sqrt",
@@ -290,6 +315,24 @@ def log1p(x: ArrayLike) -> Tensor:
     return apply_unary(LOG1P, x)
 
 
+@op(EXP2)
+def exp2(x: ArrayLike) -> Tensor:
+    """Elementwise ``2**x``."""
+    return apply_unary(EXP2, x)
+
+
+@op(LOG2)
+def log2(x: ArrayLike) -> Tensor:
+    """Elementwise base-2 logarithm."""
+    return apply_unary(LOG2, x)
+
+
+@op(LOG10)
+def log10(x: ArrayLike) -> Tensor:
+    """Elementwise base-10 logarithm."""
+    return apply_unary(LOG10, x)
+
+
 @op(SQRT)
 def sqrt(x: ArrayLike) -> Tensor:
     """Elementwise square root (gradient ``inf`` at 0, like PyTorch)."""
@@ -358,11 +401,19 @@ def where(cond: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     return apply(WHERE, (cond, a, b))
 
 
-@op(CLIP)
-def clip(x: ArrayLike, lo: Any = None, hi: Any = None) -> Tensor:
-    """Clamp ``x`` into ``[lo, hi]`` (either may be None); gradient passes at the bounds."""
+@op(CLIP, aliases=("clamp",))
+def clip(
+    x: ArrayLike, lo: Any = None, hi: Any = None, *, min: Any = None, max: Any = None
+) -> Tensor:
+    """Clamp ``x`` into ``[lo, hi]`` (either may be None); gradient passes at the bounds.
+
+    ``min=``/``max=`` are numpy's and PyTorch's keywords for ``lo``/``hi``; ``clamp`` is
+    PyTorch's name (``x.clamp(min=0)``)."""
+    if min is not None or max is not None:
+        lo, _ = torch_keywords("clip", lo, None, min, None)
+        hi, _ = torch_keywords("clip", hi, None, max, None)
     if lo is None and hi is None:
-        raise ValueError("clip: give at least one of lo and hi")
+        raise ValueError("clip: give at least one of lo and hi (or min= and max=)")
     return apply_unary(CLIP, x, {"lo": unwrap(lo), "hi": unwrap(hi)})
 
 
@@ -435,3 +486,21 @@ def logical_or(a: ArrayLike, b: ArrayLike) -> Tensor:
 def logical_not(x: ArrayLike) -> Tensor:
     """Elementwise ``not x`` (not differentiable)."""
     return _non_differentiable(np.logical_not, x)
+
+
+@op()
+def isfinite(x: ArrayLike) -> Tensor:
+    """Elementwise: neither infinite nor NaN (a bool tensor, not differentiable)."""
+    return _non_differentiable(np.isfinite, x)
+
+
+@op()
+def isnan(x: ArrayLike) -> Tensor:
+    """Elementwise: NaN (a bool tensor, not differentiable)."""
+    return _non_differentiable(np.isnan, x)
+
+
+@op()
+def isinf(x: ArrayLike) -> Tensor:
+    """Elementwise: +inf or -inf (a bool tensor, not differentiable)."""
+    return _non_differentiable(np.isinf, x)

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import conv, elementwise, linalg, neural, shape
+from ..tensor import result_tensor
+from . import conv, cumulative, einstein, elementwise, linalg, neural, shape, trig
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -35,6 +36,17 @@ NUMPY_NS = SimpleNamespace(
     max_pool_scatter=conv.max_pool_scatter_forward,
     pad=conv.pad_numpy,
     pad_fold=conv.pad_fold_forward,
+    sqrt=np.sqrt,
+    sinh=np.sinh,
+    cosh=np.cosh,
+    flip=np.flip,
+    roll=np.roll,
+    concatenate=np.concatenate,
+    stack=np.stack,
+    cumsum=np.cumsum,
+    cumprod=np.cumprod,
+    einsum=einstein._einsum_numpy,
+    zeros_like=np.zeros_like,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -59,6 +71,17 @@ TENSOR_NS = SimpleNamespace(
     max_pool_scatter=conv.max_pool_scatter,
     pad=conv.pad,
     pad_fold=conv.pad_fold,
+    sqrt=elementwise.sqrt,
+    sinh=trig.sinh,
+    cosh=trig.cosh,
+    flip=shape.flip,
+    roll=shape.roll,
+    concatenate=shape.concatenate,
+    stack=shape.stack,
+    cumsum=cumulative.cumsum,
+    cumprod=cumulative.cumprod,
+    einsum=einstein.einsum,
+    zeros_like=lambda t: result_tensor(np.zeros_like(t.data), None),  # a constant
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()

@@ -13,6 +13,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply_binary, apply_unary
 from ..tensor import Tensor, unwrap
+from .axes import torch_keywords
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -102,14 +103,19 @@ SOFTMAX_CROSS_ENTROPY = Primitive(
 
 
 @op(SOFTMAX)
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max (no overflow)."""
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis`` (PyTorch's ``dim=``), shifted by the max
+    (no overflow)."""
+    if dim is not None:
+        axis, _ = torch_keywords("softmax", axis, None, dim, None, default=-1)
     return apply_unary(SOFTMAX, x, {"axis": axis})
 
 
 @op(LOG_SOFTMAX)
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``, computed stably."""
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis`` (PyTorch's ``dim=``), computed stably."""
+    if dim is not None:
+        axis, _ = torch_keywords("log_softmax", axis, None, dim, None, default=-1)
     return apply_unary(LOG_SOFTMAX, x, {"axis": axis})
 
 
