@@ -3,12 +3,19 @@
 Graphviz HTML-like labels are used (``label=<...>``) so a box can mix a bold name, a
 small shape line and a monospaced block of numbers. A tensor with at most
 :data:`SMALL` elements shows its values, one line per row (``3×5`` prints 3 lines
-of 5 numbers, ``%.3g``); a larger one shows ``mean, std, min, max`` instead.
+of 5 numbers, ``%.3g``; complex numbers as ``1+2j``); a larger one shows ``mean, std,
+min, max`` instead (of ``|z|`` for complex values).
+
+Every text that reaches a label passes :func:`clean`: control characters (which make
+``dot`` reject the label) become visible escapes such as ``\\x07``, unencodable lone
+surrogates become ``\\ud800``, and a text longer than :data:`MAX_TEXT` characters is
+cut (``dot`` refuses labels over 16 KiB), so any tensor or module name can be drawn.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import numpy as np
@@ -19,6 +26,24 @@ SMALL = 20
 COLUMNS = 10
 #: Colour of gradient text.
 GRAD_COLOR = "#b03a2e"
+#: Longest text (a name, a parameter, one line of values) put in a label, in characters.
+MAX_TEXT = 160
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def clean(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` safe for any label: control characters and lone surrogates written as
+    escapes (``"a\\x07"``), and at most ``limit`` characters (the cut marked ``…``)."""
+    text = _UNPRINTABLE.sub(_visible, text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -27,12 +52,18 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def number_text(v: Any) -> str:
-    """One number, compactly: ``%.3g`` for floats, exact for ints, ``T``/``F`` for bools."""
+    """One number, compactly: ``%.3g`` for floats, exact for ints, ``T``/``F`` for bools,
+    ``1+2j`` for complex numbers; anything else as its ``str``."""
     if isinstance(v, (bool, np.bool_)):
         return "T" if v else "F"
     if isinstance(v, (int, np.integer)):
         return str(v)
-    return f"{float(v) + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v) + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+    if isinstance(v, (complex, np.complexfloating)):
+        sign = "-" if v.imag < 0 else "+"
+        return f"{number_text(v.real)}{sign}{number_text(abs(v.imag))}j"
+    return clean(str(v), 24)
 
 
 def value_lines(value: Any) -> list[str]:
@@ -46,11 +77,7 @@ def value_lines(value: Any) -> list[str]:
     if a.size == 0:
         return ["(empty)"]
     if a.size > SMALL:
-        f = a.astype(np.float64, copy=False)
-        return [
-            f"mean {number_text(f.mean())}  std {number_text(f.std())}",
-            f"min {number_text(f.min())}  max {number_text(f.max())}",
-        ]
+        return stats_lines(a)
     if a.ndim == 0:
         return [number_text(a.item())]
     rows = []
@@ -61,9 +88,25 @@ def value_lines(value: Any) -> list[str]:
     return [" ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
 
 
+def stats_lines(a: np.ndarray) -> list[str]:
+    """``mean std`` and ``min max`` of an array (of ``|z|`` if complex), or its size if it
+    holds no numbers. NaN and inf print as such, without numpy's warnings."""
+    kind = a.dtype.kind
+    if kind not in "biufc":
+        return [f"{a.size} values of {a.dtype}"]
+    f = np.abs(a) if kind == "c" else a.astype(np.float64, copy=False)
+    with np.errstate(all="ignore"):
+        mean, std, low, high = f.mean(), f.std(), f.min(), f.max()
+    bars = "|z| " if kind == "c" else ""
+    return [
+        f"{bars}mean {number_text(mean)}  std {number_text(std)}",
+        f"{bars}min {number_text(low)}  max {number_text(high)}",
+    ]
+
+
 def escape(text: str) -> str:
-    """Escape ``& < >`` for the text of a Graphviz HTML-like label."""
-    return html.escape(text, quote=False)
+    """:func:`clean` ``text``, then escape ``& < >`` for a Graphviz HTML-like label."""
+    return html.escape(clean(text), quote=False)
 
 
 def table(rows: str) -> str:
