@@ -66,8 +66,9 @@ def number_text(v: Any) -> str:
     return clean(str(v), 24)
 
 
-def value_lines(value: Any) -> list[str]:
-    """The values of a small array as aligned text rows, or summary stats of a large one.
+def value_lines(value: Any, limit: int = SMALL) -> list[str]:
+    """The values of an array of at most ``limit`` elements as aligned text rows, or
+    summary stats of a larger one.
 
     Rows are the last axis (leading axes are flattened, long rows wrap); each column
     is right-aligned to its widest number, so the block reads like a matrix in a
@@ -76,7 +77,7 @@ def value_lines(value: Any) -> list[str]:
     a = np.asarray(value)
     if a.size == 0:
         return ["(empty)"]
-    if a.size > SMALL:
+    if a.size > limit:
         return stats_lines(a)
     if a.ndim == 0:
         return [number_text(a.item())]

@@ -184,9 +184,11 @@ def readable(
     fold: bool | None = None,
     compact: bool | None = None,
     depth: int | None = None,
+    extra: Callable[[Picture], dict[str, list[str]]] | None = None,
 ) -> tuple[Picture, str]:
     """The picture of ``root``'s graph with the options :func:`choose` picks for the
-    ones left ``"auto"``/None, and its direction (see ``to_dot`` for the options)."""
+    ones left ``"auto"``/None, and its direction (see ``to_dot`` for the options).
+    ``extra(picture)`` gives the lines added to its boxes (default: leaf gradients)."""
     if rankdir != "auto" and rankdir not in RANKDIRS:
         raise ValueError(f"viz: rankdir must be 'auto' or one of {RANKDIRS}, got {rankdir!r}")
     found: list[Any] = []  # the folds, found by the first picture that looks for them
@@ -205,7 +207,7 @@ def readable(
         modules=modules,
         fold=fold,
         compact=compact,
-        extra=Picture.leaf_grads if show_grad else None,
+        extra=extra or (Picture.leaf_grads if show_grad else None),
     )
 
 
@@ -227,12 +229,7 @@ def choose(
     best: tuple[float, Picture, str] | None = None
     for step, options in enumerate(_steps(build, modules, fold, compact)):
         picture = build(**options)
-        lines = extra(picture) if extra else None
-        sizes = {
-            d: estimate(picture, d, lines)
-            for d in (("LR", "TB") if rankdir == "auto" else (rankdir,))
-        }
-        zooms = {d: zoom(size) for d, size in sizes.items()}
+        zooms = _zooms(picture, rankdir, extra(picture) if extra else None)
         if step == 0 and zooms.get("LR", 0) >= READABLE_ZOOM:
             return picture, "LR"  # as the notes' pictures have always been drawn
         direction = max(zooms, key=lambda d: (zooms[d], d == "LR"))
@@ -242,6 +239,11 @@ def choose(
             best = (zooms[direction], picture, direction)
     assert best is not None
     return best[1], best[2]
+
+
+def _zooms(picture: Picture, rankdir: str, extra: dict[str, list[str]] | None) -> dict[str, float]:
+    directions = ("LR", "TB") if rankdir == "auto" else (rankdir,)
+    return {d: zoom(estimate(picture, d, extra)) for d in directions}
 
 
 def _steps(

@@ -222,6 +222,12 @@ class Picture:
         """The id of the box that shows ``item_id`` (its own, a module's or a fused op's)."""
         return self.alias.get(item_id, item_id)
 
+    def text_box(self, item_id: str) -> str | None:
+        """The id of the box that prints ``item_id``'s text (its own or its fused op's),
+        or None when it is hidden inside a collapsed module."""
+        box = self.alias.get(item_id, item_id)
+        return None if box.startswith("m") else box
+
     # ------------------------------------------------------------------ building
     def _new(
         self,
