@@ -201,8 +201,11 @@ class Graph(graphviz.Digraph):
         self.picture = picture
         self.rankdir = rankdir
 
-    def _copy_kwargs(self, **kwargs: Any) -> dict[str, Any]:
-        return super()._copy_kwargs(picture=self.picture, rankdir=self.rankdir, **kwargs)
+    def copy(self) -> Graph:
+        """An independent copy (of the DOT text; the picture is shared, read only)."""
+        new = super().copy()
+        new.picture, new.rankdir = self.picture, self.rankdir
+        return new
 
     def too_large(self) -> str | None:
         """Why the picture is not rendered inline, or None."""

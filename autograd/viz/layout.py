@@ -31,7 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tensor import Tensor
-from .picture import Picture
+from .picture import Item, Picture, graph_nodes
+from .repeats import find_folds
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
@@ -72,14 +73,16 @@ def text_size(rows: str, base: float = 11.0) -> tuple[float, float]:
     return width, height
 
 
-def box_size(kind: str, rows: str, extra_lines: int = 0) -> tuple[float, float]:
-    """The size in points of a box of ``kind`` with label ``rows`` (and extra lines)."""
-    width, height = text_size(rows, 9.0 if kind == "const" else 11.0)
-    height += extra_lines * 9 * 1.2
-    width, height = width + MARGIN_W, height + MARGIN_H
-    if kind == "op":  # an ellipse around the label
-        width, height = width * 1.3, height * 1.3
-    return max(width, MIN_W), max(height, MIN_H)
+def box_size(item: Item, extra_lines: int = 0) -> tuple[float, float]:
+    """The size in points of ``item``'s box (with ``extra_lines`` of gradient text)."""
+    if item.size is None:
+        width, height = text_size(item.rows, 9.0 if item.kind == "const" else 11.0)
+        width, height = width + MARGIN_W, height + MARGIN_H
+        if item.kind == "op":  # an ellipse around the label
+            width, height = width * 1.3, height * 1.3
+        item.size = (width, height)
+    width, height = item.size
+    return max(width, MIN_W), max(height + extra_lines * 9 * 1.2, MIN_H)
 
 
 def ranks(picture: Picture) -> dict[str, int]:
@@ -114,7 +117,7 @@ def estimate(
     breadth = [0.0] * count  # the boxes of a rank side by side
     clusters: list[set[Any]] = [set() for _ in range(count)]
     for item in picture.items:
-        w, h = box_size(item.kind, item.rows, len(extra.get(item.id, ())))
+        w, h = box_size(item, len(extra.get(item.id, ())))
         r = rank[item.id]
         along[r] = max(along[r], h if across_tb else w)
         breadth[r] += (w if across_tb else h) + NODESEP
@@ -147,6 +150,11 @@ def zoom(size_pt: tuple[float, float]) -> float:
     return min(1.0, SCREEN[0] / w, SCREEN[1] / h)
 
 
+#: Safety factor on estimates when choosing (they are within ~5 % along the flow).
+MARGIN = 1.06
+#: More boxes than fit a screen readably however they are laid out (the smallest box
+#: at the readable zoom is ~50 × 33 px): such pictures are not measured.
+MOST_ON_SCREEN = 800
 #: Most boxes :func:`~autograd.viz.render.draw` lays out (``dot`` takes about a
 #: second per 1,000 boxes, and much longer with many clusters).
 MAX_BOXES = 1200
@@ -191,15 +199,14 @@ def readable(
     ``extra(picture)`` gives the lines added to its boxes (default: leaf gradients)."""
     if rankdir != "auto" and rankdir not in RANKDIRS:
         raise ValueError(f"viz: rankdir must be 'auto' or one of {RANKDIRS}, got {rankdir!r}")
-    found: list[Any] = []  # the folds, found by the first picture that looks for them
+    folds: list[Any] = []  # found once, when a picture first needs them
 
     def build(**options: Any) -> Picture:
-        if options["fold"] and found:
-            options["fold"] = found[0]
-        picture = Picture(root, show_data=show_data, depth=depth, **options)
         if options["fold"] is True:
-            found.append(picture.folds)
-        return picture
+            if not folds and root._node is not None:
+                folds.append(find_folds(graph_nodes(root._node, depth)[:-1]))
+            options["fold"] = folds[0] if folds else False
+        return Picture(root, show_data=show_data, depth=depth, **options)
 
     return choose(
         build,
@@ -224,42 +231,44 @@ def choose(
 
     ``build(modules=..., fold=..., compact=...)`` makes a picture; ``"auto"`` (or
     None) marks the options :func:`choose` may pick, the others are kept as given.
-    ``extra(picture)`` gives the gradient lines its boxes will carry.
+    ``extra(picture)`` gives the gradient lines its boxes will carry. The steps are
+    the module docstring's; a step that changes nothing (no repeats) is skipped.
     """
-    best: tuple[float, Picture, str] | None = None
-    for step, options in enumerate(_steps(build, modules, fold, compact)):
+    auto_modules = isinstance(modules, str) and modules == "auto"
+    steps = [{"modules": "cluster" if auto_modules else modules, "fold": bool(fold),
+              "compact": bool(compact)}]  # fmt: skip
+    if fold is None:
+        steps.append({**steps[-1], "fold": True})
+    if compact is None:
+        steps.append({**steps[-1], "compact": True})
+    best: tuple[float, int, Picture, str] | None = None
+    k = 0
+    while k < len(steps):
+        options = steps[k]
         picture = build(**options)
-        zooms = _zooms(picture, rankdir, extra(picture) if extra else None)
-        if step == 0 and zooms.get("LR", 0) >= READABLE_ZOOM:
+        if auto_modules and k == len(steps) - 1 and isinstance(options["modules"], str):
+            depth = picture.depth()  # then collapse modules, the innermost level first
+            steps += [{**options, "modules": d} for d in range(depth - 1, -1, -1)]
+        k += 1
+        if options["fold"] and not picture.folds and k > 1 and not steps[k - 2]["fold"]:
+            continue  # nothing repeats: the same picture as the step before
+        if len(picture.items) > MOST_ON_SCREEN:  # cannot fit: no need to measure
+            zooms = {"LR" if rankdir == "auto" else rankdir: 0.0}
+        else:
+            zooms = _zooms(picture, rankdir, extra(picture) if extra else None)
+        if k == 1 and zooms.get("LR", 0) >= READABLE_ZOOM:
             return picture, "LR"  # as the notes' pictures have always been drawn
         direction = max(zooms, key=lambda d: (zooms[d], d == "LR"))
         if zooms[direction] >= READABLE_ZOOM:
             return picture, direction
-        if best is None or zooms[direction] >= best[0]:
-            best = (zooms[direction], picture, direction)
+        score = (zooms[direction], -len(picture.items))
+        if best is None or score > best[:2]:
+            best = (*score, picture, direction)
     assert best is not None
-    return best[1], best[2]
+    return best[2], best[3]
 
 
 def _zooms(picture: Picture, rankdir: str, extra: dict[str, list[str]] | None) -> dict[str, float]:
     directions = ("LR", "TB") if rankdir == "auto" else (rankdir,)
-    return {d: zoom(estimate(picture, d, extra)) for d in directions}
-
-
-def _steps(
-    build: Callable[..., Picture], modules: Any, fold: bool | None, compact: bool | None
-) -> list[dict[str, Any]]:
-    """The options to try, most detailed first (see the module docstring)."""
-    auto_modules = isinstance(modules, str) and modules == "auto"
-    base_modules = "cluster" if auto_modules else modules
-    steps = [
-        {"modules": base_modules, "fold": bool(fold), "compact": bool(compact)},
-    ]
-    if fold is None and build(**{**steps[-1], "fold": True}).folds:
-        steps.append({**steps[-1], "fold": True})
-    if compact is None:
-        steps.append({**steps[-1], "compact": True})
-    if auto_modules:
-        depth = build(**{**steps[-1], "compact": False}).depth()
-        steps += [{**steps[-1], "modules": k} for k in range(depth - 1, -1, -1)]
-    return steps
+    sizes = {d: estimate(picture, d, extra) for d in directions}
+    return {d: zoom((w * MARGIN, h * MARGIN)) for d, (w, h) in sizes.items()}

@@ -65,7 +65,7 @@ class Item:
     ``source`` is what it shows (a Node, a leaf Tensor, ``(node, input index)`` for a
     constant, a cluster key for a module box)."""
 
-    __slots__ = ("id", "kind", "cluster", "rows", "title", "shape", "source")
+    __slots__ = ("id", "kind", "cluster", "rows", "title", "shape", "source", "size")
 
     def __init__(
         self,
@@ -84,6 +84,7 @@ class Item:
         self.title = title
         self.shape = shape
         self.source = source
+        self.size: tuple[float, float] | None = None  # estimated by layout, once
 
     def __repr__(self) -> str:
         return f"<Item {self.id} {self.kind} {self.title!r}>"
@@ -165,6 +166,7 @@ class Picture:
         self.nodes: list[Node] = []
         self._calls: dict[ClusterKey, set[int]] = {}
         self._fold_of: dict[Node, tuple[int, int, str]] = {}  # (cluster part, depth, label)
+        self._module_results: dict[str, list[Item]] = {}  # module box id -> visible results
         self._ids = itertools.count()
         node = root._node
         if node is None:
@@ -375,6 +377,7 @@ class Picture:
         for source, target, _ in self.edges:
             used_in.setdefault(source, set()).add(owner.get(target))
         hidden: dict[ClusterKey, list[Item]] = {key: [] for key in keys}
+        results: dict[ClusterKey, list[Item]] = {}
         for item in self.items:
             key = owner.get(item.id)
             if key is None:
@@ -382,6 +385,7 @@ class Picture:
             if item.kind == "root" or used_in.get(item.id, set()) - {key}:
                 item.cluster = key[:-1]  # a result of the module: keep it visible
                 del owner[item.id]
+                results.setdefault(key, []).append(item)
             else:
                 hidden[key].append(item)
         boxes: dict[str, Item] = {}  # id of a module's first hidden box -> the module box
@@ -390,6 +394,7 @@ class Picture:
                 continue
             box = self._module_box(key, inside)
             boxes[inside[0].id] = box
+            self._module_results[box.id] = results.get(key, [])
             for item in inside:
                 self.alias[item.id] = box.id
         self.items = [
@@ -431,16 +436,22 @@ class Picture:
 
     # ------------------------------------------------------------------ compact
     def _fuse_outputs(self) -> None:
-        """Draw each visible op with its visible intermediate output as one box."""
+        """Draw each visible op, and each module box with one result, with its visible
+        intermediate output as one box."""
         items = {item.id: item for item in self.items}
-        for node, op in self.op_item.items():
-            out = self.tensor_item[node]
-            if op.id not in items or out.id not in items or out.kind != "inter":
+        pairs = [(op, self.tensor_item[node]) for node, op in self.op_item.items()]
+        pairs += [
+            (items[box], out[0]) for box, out in self._module_results.items() if len(out) == 1
+        ]
+        for box, out in pairs:
+            if box.id not in items or out.id not in items or out.kind != "inter":
                 continue
-            op.kind = "fused"
-            op.rows += out.rows
-            op.shape = out.shape
-            self.alias[out.id] = op.id
+            if box.kind == "op":
+                box.kind = "fused"
+                box.shape = out.shape
+            box.rows += out.rows
+            box.size = None
+            self.alias[out.id] = box.id
         self.items = [item for item in self.items if item.id not in self.alias]
         self._reroute()
         self.edges = [(source, target, "") for source, target, _ in self.edges]

@@ -136,6 +136,8 @@ def find_folds(nodes: Sequence[Node], max_period: int = MAX_PERIOD) -> list[Fold
         edges = np.flatnonzero(same[1:] != same[:-1])
         for begin, end in zip(edges[::2], edges[1::2]):  # node j matches j + p on [begin, end)
             stop = end + p
+            if (stop - begin) // p * p < MIN_HIDDEN:
+                continue  # too short even with one more repeat in front
             start = _extend_back(begin, p, loose, inputs)
             count = (stop - start) // p
             if count >= 2 and (count - 1) * p >= MIN_HIDDEN:
