@@ -30,7 +30,14 @@ import graphviz
 
 from ..tensor import Tensor
 from .labels import GRAD_COLOR, escape, grad_row, table
-from .layout import MAX_BOXES, RANKDIRS, GraphTooLargeError, check_budget, readable
+from .layout import (
+    COMPACT_RANKSEP,
+    MAX_BOXES,
+    RANKDIRS,
+    GraphTooLargeError,
+    check_budget,
+    readable,
+)
 from .picture import ClusterKey, Item, Picture
 
 #: Fill and border colour of each kind of box.
@@ -68,6 +75,8 @@ GRAPH_ATTR = {
     "ranksep": "0.4",
     "newrank": "true",
 }
+#: Compact pictures (no edge labels) also set their ranks closer.
+COMPACT_SPACING = {"ranksep": str(COMPACT_RANKSEP / 72)}
 NODE_ATTR = {"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04"}
 EDGE_ATTR = {
     "fontname": "Helvetica",
@@ -159,9 +168,10 @@ def build_digraph(
         )
     if legend:
         lines.extend(_legend_lines())
+    spacing = COMPACT_SPACING if picture.compact else {}
     return Graph(
         "topograd",
-        graph_attr={**GRAPH_ATTR, "rankdir": rankdir},
+        graph_attr={**GRAPH_ATTR, **spacing, "rankdir": rankdir},
         node_attr=NODE_ATTR,
         edge_attr=EDGE_ATTR,
         body=lines,

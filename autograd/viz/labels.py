@@ -70,7 +70,7 @@ def value_lines(value: Any, limit: int = SMALL) -> list[str]:
     """The values of an array of at most ``limit`` elements as aligned text rows, or
     summary stats of a larger one.
 
-    Rows are the last axis (leading axes are flattened, long rows wrap); each column
+    Rows are the last axis longer than 1 (leading axes are flattened, long rows wrap); each column
     is right-aligned to its widest number, so the block reads like a matrix in a
     monospaced font.
     """
@@ -81,8 +81,9 @@ def value_lines(value: Any, limit: int = SMALL) -> list[str]:
         return stats_lines(a)
     if a.ndim == 0:
         return [number_text(a.item())]
+    width = next((n for n in reversed(a.shape) if n != 1), 1)  # trailing 1-axes: no rows of 1
     rows = []
-    for row in a.reshape(-1, a.shape[-1]).tolist():
+    for row in a.reshape(-1, width).tolist():
         cells = [number_text(v) for v in row]
         rows.extend(cells[i : i + COLUMNS] for i in range(0, len(cells), COLUMNS))
     widths = [max(len(row[j]) for row in rows if j < len(row)) for j in range(len(rows[0]))]

@@ -16,7 +16,8 @@ first that fits a 16:9 screen (:data:`SCREEN`) at a readable zoom
    drawn), else top to bottom if that fits better (a deep chain);
 2. repeated structure drawn once (``×N``);
 3. each op in one box with its output (``compact``);
-4. module clusters collapsed into boxes, from the innermost level outwards.
+4. module clusters collapsed into boxes, from the innermost level outwards (but a
+   picture readable at zoom :data:`ACCEPTABLE_ZOOM` beats one box per top-level module).
 
 Options the caller fixed are kept at every step. When nothing fits, the smallest
 picture is drawn (at a smaller zoom); :func:`~autograd.viz.render.draw` refuses
@@ -41,11 +42,15 @@ SCREEN = (1920, 1080)
 #: Smallest zoom at which a picture counts as readable: 11 pt text (14.7 px at 96 dpi)
 #: shown at 10 px or more.
 READABLE_ZOOM = 0.68
+#: A picture that needs a smaller zoom than :data:`READABLE_ZOOM` but not below this
+#: is preferred to drawing each top-level module as a single box.
+ACCEPTABLE_ZOOM = 0.55
 #: Pixels per point in rendered pictures (Graphviz renders PNG at 96 dpi; browsers
 #: show SVG points at 96/72 px).
 PX_PER_PT = 96 / 72
 
 NODESEP, RANKSEP = 18.0, 28.8  # the DOT attributes (0.25 in, 0.4 in), in points
+COMPACT_RANKSEP = 18.0  # compact pictures' ranksep (0.25 in)
 MIN_W, MIN_H = 54.0, 36.0  # Graphviz's smallest box (0.75 × 0.5 in)
 MARGIN_W, MARGIN_H = 11.5, 5.8  # the node margin (0.08, 0.04 in) on both sides
 CLUSTER_PAD, CLUSTER_LABEL = 16.0, 20.0  # per nesting level
@@ -135,7 +140,7 @@ def estimate(
             label_breadth[low] += (text[0] if across_tb else text[1]) + NODESEP
     for r in range(count):  # each cluster a rank crosses keeps its margins
         breadth[r] += CLUSTER_PAD * len(clusters[r])
-    gap = RANKSEP / 2 if labelled else RANKSEP
+    gap = COMPACT_RANKSEP if picture.compact else RANKSEP / 2 if labelled else RANKSEP
     length = sum(along) + sum(label_along) + gap * (count - 1) * (2 if labelled else 1)
     width = max(max(breadth, default=0.0), max(label_breadth, default=0.0))
     inside = sum(1 for item in picture.items if item.cluster) / max(len(picture.items), 1)
@@ -259,6 +264,9 @@ def choose(
         if k == 1 and zooms.get("LR", 0) >= READABLE_ZOOM:
             return picture, "LR"  # as the notes' pictures have always been drawn
         direction = max(zooms, key=lambda d: (zooms[d], d == "LR"))
+        whole = options["modules"] == 0 and k > 1  # every module in one box: little to see
+        if whole and best is not None and best[0] >= ACCEPTABLE_ZOOM:
+            return best[2], best[3]
         if zooms[direction] >= READABLE_ZOOM:
             return picture, direction
         score = (zooms[direction], -len(picture.items))
