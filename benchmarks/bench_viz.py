@@ -79,7 +79,7 @@ def picture(build: Callable[[], ag.Tensor], options: dict[str, Any], repeats: in
     }
 
 
-def huge_chain(n_ops: int) -> ag.Tensor:
+def huge_chain(n_ops: int = 2000) -> ag.Tensor:
     """A chain with no repeats to fold (each op differs from the three before it)."""
     x = ag.tensor(np.linspace(0.1, 0.9, 3), requires_grad=True)
     ops = [ag.tanh, ag.sin, ag.cos, ag.sigmoid, lambda t: t * 0.5, lambda t: t + 0.25]

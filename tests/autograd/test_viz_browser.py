@@ -8,7 +8,6 @@ to a folder (``examples/images``) to keep the screenshots.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import struct
@@ -19,14 +18,11 @@ from pathlib import Path
 import pytest
 
 from autograd.viz import backward_steps, explore
+from benchmarks.bench_viz import EXAMPLES
 
 pytestmark = pytest.mark.browser
 webdriver = pytest.importorskip("selenium.webdriver")
 
-ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("draw_graphs", ROOT / "examples" / "draw_graphs.py")
-EXAMPLES = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(EXAMPLES)
 
 CHROMIUM_FLAGS = (
     "--headless=new",

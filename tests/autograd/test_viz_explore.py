@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -13,11 +12,7 @@ import pytest
 import autograd as ag
 from autograd.viz import backward_steps, explore
 from autograd.viz.explore import toggled
-
-ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("draw_graphs", ROOT / "examples" / "draw_graphs.py")
-EXAMPLES = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(EXAMPLES)
+from benchmarks.bench_viz import EXAMPLES
 
 
 def page_data(path: Path) -> dict:

@@ -8,9 +8,7 @@ unrolled LSTM, a 20-layer MLP, a 12-op and a 600-op chain). Sizes come from real
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,20 +18,7 @@ from autograd.viz import GraphTooLargeError, draw, to_dot
 from autograd.viz.layout import READABLE_ZOOM, SCREEN, estimate, zoom
 from autograd.viz.picture import Picture
 from autograd.viz.repeats import find_folds
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_examples():
-    spec = importlib.util.spec_from_file_location(
-        "draw_graphs", ROOT / "examples" / "draw_graphs.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EXAMPLES = load_examples()
+from benchmarks.bench_viz import EXAMPLES, huge_chain
 
 
 def cluster_labels(source: str) -> list[str]:
@@ -137,19 +122,6 @@ def test_estimate_is_close_to_dot():
     width, height = estimate(picture, "TB", picture.leaf_grads())
     assert 0.6 < width * 4 / 3 / real[0] < 1.7 and 0.85 < height * 4 / 3 / real[1] < 1.15
     assert zoom((100, 100)) == 1.0 and zoom((SCREEN[0] * 1.5, 10)) == pytest.approx(0.5)
-
-
-def huge_chain(n_ops: int = 2000) -> ag.Tensor:
-    """A chain with no repeats to fold (each step uses another op than the last 3)."""
-    x = ag.tensor(np.linspace(0.1, 0.9, 3), requires_grad=True)
-    ops = [ag.tanh, ag.sin, ag.cos, ag.sigmoid, lambda t: t * 0.5, lambda t: t + 0.25]
-    rng = np.random.default_rng(0)
-    y, recent = x, []
-    for _ in range(n_ops):
-        k = int(rng.choice([i for i in range(len(ops)) if i not in recent]))
-        recent = (recent + [k])[-3:]
-        y = ops[k](y)
-    return y.sum()
 
 
 def test_draw_refuses_a_huge_graph_and_says_how_to_draw_a_part(tmp_path):
