@@ -102,7 +102,7 @@ def keep(name: str, png: bytes) -> None:
 
 
 def test_explorer_opens_a_module_and_shows_a_node(browser, tmp_path):
-    page = explore(EXAMPLES.gpt_loss(), tmp_path / "gpt.html", max_views=8)
+    page = explore(EXAMPLES.gpt_loss(), tmp_path / "gpt.html", max_views=6)
     browser.get(page.as_uri())
     titles = browser.execute_script(
         "return [...document.querySelectorAll('#canvas g.node title')].map((t) => t.textContent)"
