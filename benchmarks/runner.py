@@ -182,9 +182,13 @@ def plot(results: dict[str, Any], path: Path) -> Path | None:
     axes = figure.add_subplot()
     height = 0.8 / len(PEERS)
     colors = {"numpy": "#4c72b0", "torch": "#dd8452", "micrograd": "#55a868"}
-    for k, peer in enumerate(PEERS):
-        ys = [i + (k - 1) * height for i, r in enumerate(rows) if peer in r["ratios"]]
-        xs = [r["ratios"][peer] for r in rows if peer in r["ratios"]]
+    bars: dict[str, tuple[list[float], list[float]]] = {peer: ([], []) for peer in PEERS}
+    for i, r in enumerate(rows):  # a row's bars are centred on its label, however many
+        present = [peer for peer in PEERS if peer in r["ratios"]]
+        for k, peer in enumerate(present):
+            bars[peer][0].append(i + (k - (len(present) - 1) / 2) * height)
+            bars[peer][1].append(r["ratios"][peer])
+    for peer, (ys, xs) in bars.items():
         if xs:
             axes.barh(ys, xs, height=height, color=colors[peer], label=f"engine / {peer}")
     axes.axvline(1.0, color="black", linewidth=0.8)

@@ -18,6 +18,7 @@ import numpy as np
 
 import autograd as ag
 from autograd.mode import enter_scope, exit_scope, state
+from autograd.viz.structure import module_html
 
 # Bumped whenever any module registers a parameter or sub-module; a root module
 # re-labels its parameters (``p.name = path``) only when this changed since it last did.
@@ -372,6 +373,10 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = "\n  ".join(([extra] if extra else []) + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the module tree with each module's parameters and counts."""
+        return module_html(self)
 
 
 def _bump_generation() -> None:
