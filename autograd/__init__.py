@@ -24,13 +24,23 @@ from .ops import *  # noqa: F403 - the op table's public functions (ops.__all__)
 from .primitive import REGISTRY, Primitive
 from .random import default_rng, manual_seed
 from .tensor import Tensor, as_tensor
-from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
+from .transforms import (
+    ClosureWarning,
+    grad,
+    gradients,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from .viz import draw, to_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "REGISTRY",
+    "ClosureWarning",
     "Function",
     "FunctionCtx",
     "GradcheckError",
