@@ -43,6 +43,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import warnings
 import weakref
 from collections import OrderedDict
@@ -181,13 +182,14 @@ def leaves_like(treedef: TreeDef, tree: Any, root: str) -> list[Any]:
 
 
 def _describe(value: Any) -> str:
+    name = type(value).__name__
     if isinstance(value, dict):
-        return f"a {type(value).__name__} with keys {list(value)}"
+        return f"a {name} with keys {list(value)}"
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)}"
+        return f"a {name} of {len(value)}"
     if isinstance(value, (Tensor, np.ndarray)):
         return f"{'a Tensor' if isinstance(value, Tensor) else 'an array'} of shape {value.shape}"
-    return f"a {type(value).__name__}"
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 # ---------------------------------------------------------------- gradients
@@ -269,13 +271,24 @@ def _made_here(leaves: Sequence[Tensor]) -> None:
         _TRANSFORM_LEAVES[id(leaf)] = leaf
 
 
+class _CallCount(threading.local):
+    """Transform calls started in this thread (so a call knows if ``f`` made others)."""
+
+    started = 0
+
+
+_CALLS = _CallCount()
+
+
 class _Inputs:
     """A transform's differentiated inputs, one per leaf of the differentiated arguments."""
 
-    __slots__ = ("tensors", "paths", "call_args", "argnums", "single", "trees", "start")
+    __slots__ = ("tensors", "paths", "call_args", "argnums", "single", "trees", "start", "call")
 
     def __init__(self, args: tuple[Any, ...], argnums: Argnums, what: str) -> None:
         self.start = next(clock)  # nodes numbered below were recorded before this call
+        _CALLS.started += 1
+        self.call = _CALLS.started  # calls numbered above were made by f (nested)
         self.single = isinstance(argnums, int)
         self.argnums = _argnum_tuple(argnums, len(args))
         self.call_args = list(args)
@@ -386,12 +399,17 @@ def _examine(what: str, outs: list[Tensor], inputs: _Inputs) -> _Reach:
         i = index.get(item)
         if i is not None:
             reached[i] = True
+            if type(item) is Node and type(item[0]) is Node:  # an argument over a non-leaf:
+                shared = True  # backward goes on into the graph that made it
         elif type(item) is Node:
             shared = shared or item.epoch < inputs.start
             pending += item
         elif item._requires_grad and not (finished and _TRANSFORM_LEAVES.get(id(item)) is item):
             closures.append(item)
-    if closures and not all(reached):
+    if closures and not all(reached) and _CALLS.started == inputs.call:
+        # (when f called transforms itself, its result is a derivative, which may rightly
+        # ignore an argument, as the Hessian of a linear function does: the inner
+        # transforms, which ran the user's code, have warned if it ignored theirs)
         _warn_ignored(what, inputs, reached, closures)
     through_arguments = any(r and x._node is not None for r, x in zip(reached, inputs.tensors))
     return _Reach(bool(closures) or through_arguments, shared)
@@ -419,10 +437,15 @@ def _warn_ignored(what: str, inputs: _Inputs, reached: list[bool], closures: lis
             f"argument (as JAX and torch.func do): use the argument inside f"
         )
     else:
+        which = (
+            "1 tensor that requires"
+            if len(closures) == 1
+            else f"{len(closures)} tensors that require"
+        )
         cause = (
-            f"it depends on {len(closures)} tensor(s) that require grad read from f's "
-            f"closure (shapes {shapes}), and transforms differentiate only with respect "
-            f"to their arguments: pass those tensors as arguments"
+            f"it depends on {which} grad read from f's closure (shapes {shapes}), and "
+            f"transforms differentiate only with respect to their arguments: pass those "
+            f"tensors as arguments"
         )
     frame, level = sys._getframe(), 1  # up to the first frame outside autograd: the call site
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):

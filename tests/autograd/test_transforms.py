@@ -429,6 +429,9 @@ def test_legitimate_closures_stay_quiet(recwarn):
     h = ag.hessian(lambda x: loss(model(x)))(data[:1])  # the Hessian w.r.t. the input
     inner = ag.grad(lambda y: ag.grad(lambda x: x**2 * y**3)(2.0))(1.5)  # over an outer argument
     unused = ag.grad(lambda a, b: (a * 2).sum(), argnums=(0, 1))(np.ones(2), np.ones(2))
+    # the Hessian of a function linear in x is 0 although the gradient reads the closure
+    linear = ag.hessian(lambda x: (x @ model.weight).sum())(np.ones(3))
+    np.testing.assert_array_equal(linear.numpy(), np.zeros((3, 3)))
     assert not [r for r in recwarn if issubclass(r.category, ag.ClosureWarning)]
     assert g.shape == data.shape and h.shape == (1, 3, 1, 3) and inner.item() == 27.0
     np.testing.assert_array_equal(unused[1].numpy(), [0.0, 0.0])  # no closure: no warning
@@ -473,10 +476,12 @@ def test_gradient_penalty_like_torch_func():
 
 def test_a_transform_leaves_graphs_recorded_before_it_intact():
     x = ag.tensor([0.5, 1.0], requires_grad=True)
-    h = ag.tanh(x)  # the caller's graph, closed over below
-    with ag.no_grad():  # a first-order pass: it must not free h's graph
+    h = ag.tanh(x)  # the caller's graph, closed over or passed below
+    with ag.no_grad():  # first-order passes: they must not free h's graph
         g = ag.grad(lambda v: (v * h).sum())(np.ones(2))
+        gh = ag.grad(lambda v: (v**2).sum())(h)
     np.testing.assert_allclose(g.numpy(), np.tanh([0.5, 1.0]), rtol=1e-15)
+    np.testing.assert_allclose(gh.numpy(), 2 * np.tanh([0.5, 1.0]), rtol=1e-15)
     h.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 1 - np.tanh([0.5, 1.0]) ** 2, rtol=1e-15)
     _, f_vjp = ag.vjp(lambda v: v**3, 2.0)
