@@ -328,8 +328,8 @@ class ReturnsGradient(ag.Function):
     make = staticmethod(lambda g: g)
 
     @classmethod
-    def with_backward(cls, make):
-        return type(cls.__name__, (cls,), {"make": staticmethod(make)})
+    def with_backward(cls, make, name="ReturnsGradient"):
+        return type(name, (cls,), {"make": staticmethod(make)})
 
     @staticmethod
     def forward(ctx, x):
@@ -382,15 +382,12 @@ def test_a_complex_gradient_is_a_type_error():
 
 
 # ------------------------------------------------------------------ issue 13, item 8
-class DoublesInPlace(ag.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
+def _double_in_place(grad_output):
+    grad_output *= 2  # the bug: writes into the gradient it was handed
+    return grad_output
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        grad_output *= 2  # the bug: writes into the gradient it was handed
-        return grad_output
+
+DoublesInPlace = ReturnsGradient.with_backward(_double_in_place, "DoublesInPlace")
 
 
 def test_a_backward_writing_into_grad_output_gets_a_clear_error_and_corrupts_nothing():
