@@ -458,3 +458,25 @@ def test_grad_of_any_tree_is_the_tree_of_leafwise_gradients(tree):
     assert flatten(g)[1] == treedef
     for k, (gleaf, leaf) in enumerate(zip(flatten(g)[0], leaves)):
         np.testing.assert_allclose(gleaf.numpy(), 3 * leaf**2 * (k + 1), rtol=1e-14)
+
+
+def test_a_dict_of_tensors_that_require_grad_is_differentiated_and_stays_connected(recwarn):
+    # what nn.functional_call users pass: dict(model.named_parameters())
+    w = ag.tensor(np.array([[1.0, 2.0], [0.5, -1.0]]), requires_grad=True)
+    b = ag.tensor(np.array([0.1, -0.2]), requires_grad=True)
+    x = np.array([0.3, -0.4])
+
+    def loss(p):
+        return (ag.tanh(x @ p["w"] + p["b"]) ** 2).sum()
+
+    h = ag.hessian(loss)({"w": w, "b": b})
+    plain = ag.hessian(loss)({"w": w.numpy(), "b": b.numpy()})
+    assert_tree_close(h, as_numpy(plain))
+    assert h["b"]["b"].requires_grad  # connected to w and b, as any function of them
+    g = ag.grad(loss)({"w": w, "b": b})
+    (g["b"] ** 2).sum().backward()  # a penalty on the gradient reaches the parameters
+    t = np.tanh(x @ w.numpy() + b.numpy())
+    s = 1 - t**2  # g_b = 2 t s, and d(2 t s)/dz = 2 s (s - 2 t^2)
+    np.testing.assert_allclose(b.grad.numpy(), 2 * (2 * t * s) * 2 * s * (s - 2 * t**2), rtol=1e-13)
+    np.testing.assert_allclose(w.grad.numpy(), np.outer(x, b.grad.numpy()), rtol=1e-13)
+    assert not [r for r in recwarn if issubclass(r.category, ag.ClosureWarning)]
