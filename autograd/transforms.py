@@ -76,11 +76,6 @@ _DICTS = (dict, OrderedDict)
 _NONE_TYPE = type(None)
 
 
-def _is_sequence(kind: type) -> bool:
-    """Tuples, lists and namedtuples (tuple subclasses with ``_fields``)."""
-    return kind is tuple or kind is list or (issubclass(kind, tuple) and hasattr(kind, "_fields"))
-
-
 def flatten(tree: Any) -> tuple[list[Any], TreeDef]:
     """The leaves of ``tree`` in order (dicts in insertion order) and its structure."""
     leaves: list[Any] = []
@@ -91,8 +86,8 @@ def _flatten(tree: Any, leaves: list[Any]) -> TreeDef:
     kind = type(tree)
     if kind in _DICTS:
         return TreeDef(kind, tuple(tree), tuple(_flatten(v, leaves) for v in tree.values()))
-    if _is_sequence(kind):
-        return TreeDef(kind, (), tuple(_flatten(v, leaves) for v in tree))
+    if kind is tuple or kind is list or (issubclass(kind, tuple) and hasattr(kind, "_fields")):
+        return TreeDef(kind, (), tuple(_flatten(v, leaves) for v in tree))  # (namedtuples too)
     if tree is None:
         return TreeDef(_NONE_TYPE)
     leaves.append(tree)
@@ -101,6 +96,8 @@ def _flatten(tree: Any, leaves: list[Any]) -> TreeDef:
 
 def unflatten(treedef: TreeDef, leaves: Sequence[Any]) -> Any:
     """The container of structure ``treedef`` holding ``leaves`` (inverse of :func:`flatten`)."""
+    if treedef.kind is None and len(leaves) == 1:  # a single leaf: the common case
+        return leaves[0]
     items = iter(leaves)
     tree = _build(treedef, items)
     if next(items, _END) is not _END:
@@ -283,7 +280,7 @@ _CALLS = _CallCount()
 class _Inputs:
     """A transform's differentiated inputs, one per leaf of the differentiated arguments."""
 
-    __slots__ = ("tensors", "paths", "call_args", "argnums", "single", "trees", "start", "call")
+    __slots__ = ("tensors", "call_args", "argnums", "single", "trees", "start", "call")
 
     def __init__(self, args: tuple[Any, ...], argnums: Argnums, what: str) -> None:
         self.start = next(clock)  # nodes numbered below were recorded before this call
@@ -293,24 +290,33 @@ class _Inputs:
         self.argnums = _argnum_tuple(argnums, len(args))
         self.call_args = list(args)
         self.tensors: list[Tensor] = []
-        self.paths: list[str] = []
-        self.trees: dict[int, tuple[TreeDef, int]] = {}  # argnum -> (structure, first input)
-        with enable_grad():
-            for n in dict.fromkeys(self.argnums):  # each argument once, however often listed
-                leaves, tree = flatten(args[n])
-                start = len(self.tensors)
-                for path, leaf in zip(leaf_paths(tree, f"argument {n}"), leaves):
-                    self.tensors.append(_input(leaf, path, what))
-                    self.paths.append(path)
-                self.trees[n] = (tree, start)
-                self.call_args[n] = unflatten(tree, self.tensors[start:])
+        self.trees: dict[int, tuple[TreeDef, int, int]] = {}  # argnum -> structure, its inputs
+        for n in dict.fromkeys(self.argnums):  # each argument once, however often listed
+            leaves, tree = flatten(args[n])
+            start = len(self.tensors)
+            self.trees[n] = (tree, start, start + len(leaves))
+            for leaf in leaves:
+                x = _input(leaf)
+                if x is None:
+                    path = self.paths()[len(self.tensors)]
+                    raise TypeError(f"{what}: {path} {_not_float(leaf)}")
+                self.tensors.append(x)
+            self.call_args[n] = unflatten(tree, self.tensors[start:])
+
+    def paths(self) -> list[str]:
+        """Each input's place, for messages: ``argument 0['W']``."""
+        return [
+            path
+            for n, (tree, _, _) in self.trees.items()
+            for path in leaf_paths(tree, f"argument {n}")
+        ]
 
     def per_argnum(self, flat: Sequence[Any]) -> Any:
         """Per-input values (gradients) back in the arguments' structure: one tree for
         an int ``argnums``, a tuple of trees (one per entry, repeats included) otherwise."""
-        trees = {}
-        for n, (tree, start) in self.trees.items():
-            trees[n] = unflatten(tree, flat[start : start + count_leaves(tree)])
+        trees = {
+            n: unflatten(tree, flat[start:stop]) for n, (tree, start, stop) in self.trees.items()
+        }
         return trees[self.argnums[0]] if self.single else tuple(trees[n] for n in self.argnums)
 
 
@@ -322,25 +328,36 @@ def _argnum_tuple(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     return tuple(n % nargs for n in nums)
 
 
-def _input(value: Any, path: str, what: str) -> Tensor:
-    """The input tensor for one differentiated leaf (see the module docstring)."""
+def _input(value: Any) -> Tensor | None:
+    """The input tensor for one differentiated leaf (see the module docstring), or None
+    if the value is not floating-point."""
     try:
         x = as_tensor(value)
     except TypeError:
-        raise TypeError(
-            f"{what}: {path} is {_describe(value)}; differentiated arguments must be "
-            f"floating-point tensors, arrays or numbers, or tuples, lists and dicts of them"
-        ) from None
+        return None
     if x.dtype.kind != "f":
-        raise TypeError(
-            f"{what}: can only differentiate with respect to floating-point inputs; {path} "
-            f"has dtype {x.dtype} (pass e.g. 3.0 instead of 3)"
-        )
+        return None
     if x.requires_grad:
-        return apply_unary(ARGUMENT, x)
+        with enable_grad():
+            return apply_unary(ARGUMENT, x)
     leaf = Tensor(x.data, requires_grad=True)
     _made_here((leaf,))
     return leaf
+
+
+def _not_float(value: Any) -> str:
+    """Why ``value`` cannot be differentiated with respect to (for a message)."""
+    try:
+        dtype = as_tensor(value).dtype
+    except TypeError:
+        return (
+            f"is {_describe(value)}; differentiated arguments must be floating-point "
+            f"tensors, arrays or numbers, or tuples, lists and dicts of them"
+        )
+    return (
+        f"has dtype {dtype}: can only differentiate with respect to floating-point inputs "
+        f"(pass e.g. 3.0 instead of 3)"
+    )
 
 
 def _evaluate(f: Callable[..., Any], inputs: _Inputs) -> Any:
@@ -353,14 +370,15 @@ def _outputs(result: Any, what: str) -> tuple[list[Tensor], TreeDef]:
     any leaf that is not floating-point: a bool, an int, a string...)."""
     leaves, tree = flatten(result)
     outs = []
-    for path, leaf in zip(leaf_paths(tree, "output"), leaves):
+    for k, leaf in enumerate(leaves):
         if isinstance(leaf, Tensor):
-            _check_float_output(leaf, f"{what}: f's {path}")
+            if leaf.dtype.kind != "f":
+                _check_float_output(leaf, f"{what}: f's {leaf_paths(tree, 'output')[k]}")
         elif not isinstance(leaf, (float, np.floating)) and not (
             isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"
         ):
             raise TypeError(
-                f"{what}: f's {path} is {_describe(leaf)}"
+                f"{what}: f's {leaf_paths(tree, 'output')[k]} is {_describe(leaf)}"
                 f"{f' ({leaf!r:.40})' if isinstance(leaf, (str, int)) else ''}; f must return "
                 f"floating-point tensors (or containers of them) to be differentiated"
             )
@@ -424,7 +442,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _warn_ignored(what: str, inputs: _Inputs, reached: list[bool], closures: list[Tensor]) -> None:
-    ignored = [path for path, r in zip(inputs.paths, reached) if not r]
+    ignored = [path for path, r in zip(inputs.paths(), reached) if not r]
     passed = {
         id(_origin(x)) for x, r in zip(inputs.tensors, reached) if not r and x._node is not None
     }
@@ -558,8 +576,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         cotangents = leaves_like(tree, cotangent, "vjp_fn: the cotangent")
-        for c, out, path in zip(cotangents, outs, leaf_paths(tree, "the cotangent")):
-            _check_like(c, out, path, "vjp_fn", "output")
+        _check_like(cotangents, outs, lambda: leaf_paths(tree, "the cotangent"), "vjp_fn", "output")
         keep = is_grad_enabled() and (
             reaches_outside or any(isinstance(c, Tensor) and c.requires_grad for c in cotangents)
         )
@@ -572,22 +589,33 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     return _returned(outs, tree, is_grad_enabled() and reaches_outside), vjp_fn
 
 
-def _check_like(value: Any, like: Tensor, path: str, what: str, role: str) -> None:
-    """A cotangent or tangent must be real numbers of its output's or primal's shape."""
-    kind = value.dtype.kind if isinstance(value, (Tensor, np.ndarray)) else None
-    if kind is None:
-        try:
-            kind = np.asarray(value).dtype.kind
-        except (TypeError, ValueError):
-            kind = "O"
-    if kind == "c":
-        raise TypeError(
-            f"{what}: {path} is complex; topograd differentiates real floating-point values only"
-        )
-    if kind not in "biuf":
-        raise TypeError(f"{what}: {path} must be real numbers, got {_describe(value)}")
-    if np.shape(value) != like.shape:
-        raise ValueError(f"{what}: {path} has shape {np.shape(value)}, {role} {like.shape}")
+def _check_like(
+    values: Sequence[Any],
+    likes: Sequence[Tensor],
+    paths: Callable[[], list[str]],
+    what: str,
+    role: str,
+) -> None:
+    """Cotangents or tangents must be real numbers of their outputs' or primals' shapes
+    (``paths()`` names them, computed only for a message)."""
+    for k, (value, like) in enumerate(zip(values, likes)):
+        kind = value.dtype.kind if isinstance(value, (Tensor, np.ndarray)) else None
+        if kind is None:
+            try:
+                kind = np.asarray(value).dtype.kind
+            except (TypeError, ValueError):
+                kind = "O"
+        if kind == "c":
+            raise TypeError(
+                f"{what}: {paths()[k]} is complex; topograd differentiates real floating-point "
+                f"values only"
+            )
+        if kind not in "biuf":
+            raise TypeError(f"{what}: {paths()[k]} must be real numbers, got {_describe(value)}")
+        if np.shape(value) != like.shape:
+            raise ValueError(
+                f"{what}: {paths()[k]} has shape {np.shape(value)}, {role} {like.shape}"
+            )
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
@@ -602,10 +630,10 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
     inputs = _Inputs(primals, tuple(range(len(primals))), "jvp")
     flat_tangents = []
-    for n, (tree, _) in inputs.trees.items():
+    for n, (tree, _, _) in inputs.trees.items():
         flat_tangents += leaves_like(tree, tangents[n], f"jvp: tangent {n}")
-    for x, t, path in zip(inputs.tensors, flat_tangents, inputs.paths):
-        _check_like(t, x, path.replace("argument", "tangent", 1), "jvp", "primal")
+    paths = lambda: [path.replace("argument", "tangent", 1) for path in inputs.paths()]
+    _check_like(flat_tangents, inputs.tensors, paths, "jvp", "primal")
     outs, tree = _outputs(_evaluate(f, inputs), "jvp")
     reach = _examine("jvp", outs, inputs)
     keep = is_grad_enabled() and (
