@@ -625,6 +625,12 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     reverse mode (every VJP rule is itself differentiable). Primals and tangents may be
     containers (each tangent has its primal's structure); ``J t`` has the result's.
     """
+    for name, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, (tuple, list)):
+            raise TypeError(
+                f"jvp: {name} must be a tuple or list with one entry per argument of f, got "
+                f"{_describe(given)} (for one argument x, write ag.jvp(f, (x,), (t,)))"
+            )
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")

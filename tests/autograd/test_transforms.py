@@ -152,6 +152,8 @@ def test_jvp_of_matmul_and_shape_errors():
         ag.jvp(ag.sin, (x,), (np.ones(2),))
     with pytest.raises(ValueError, match="1 primals but 2 tangents"):
         ag.jvp(ag.sin, (x,), (t, t))
+    with pytest.raises(TypeError, match=r"primals must be a tuple or list.*ag.jvp\(f, \(x,\)"):
+        ag.jvp(lambda a, b: a * b, np.array([1.0, 2.0]), np.array([1.0, 0.0]))  # was rows
 
 
 def test_jvp_of_constant_function_is_zero():
