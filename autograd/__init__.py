@@ -10,10 +10,7 @@ data types, per-thread state) -> ``tensor`` -> ``primitive`` -> ``optable`` and
 ``function``, ``gradcheck``, ``creation``, ``anomaly`` -> ``viz``.
 """
 
-from . import (
-    ops,
-    viz,  # noqa: I001 - pictures come last: they read everything above
-)
+from . import ops, viz
 from .anomaly import detect_anomaly
 from .backward import run_backward  # noqa: F401 - attaches Tensor.backward
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -25,13 +22,23 @@ from .ops.reduce import ValuesIndices
 from .primitive import REGISTRY, Primitive
 from .random import default_rng, manual_seed
 from .tensor import Tensor, as_tensor, from_dlpack
-from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
+from .transforms import (
+    ClosureWarning,
+    grad,
+    gradients,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from .viz import draw, to_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "REGISTRY",
+    "ClosureWarning",
     "Function",
     "FunctionCtx",
     "GradcheckError",
