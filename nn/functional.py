@@ -38,6 +38,12 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    # sequence models
+    "elu",
+    "gelu",
+    "logsigmoid",
+    "silu",
+    "softplus",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -162,3 +168,12 @@ def l2_penalty(params: Any, lam: float) -> ag.Tensor:
     for w in weights[1:]:
         total = total + (w * w).sum()
     return total * (lam / 2)
+
+
+# ---------------------------------------------------------------- sequence models
+# The smooth activations are the engine's primitives (one node each, stable VJPs).
+elu = ag.elu
+gelu = ag.gelu
+logsigmoid = ag.logsigmoid
+silu = ag.silu
+softplus = ag.softplus

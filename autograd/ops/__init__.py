@@ -7,7 +7,16 @@ Importing this package imports every family (each registers its public functions
 
 from ..optable import OPS, attach_methods
 from ..tensor import Tensor
-from . import elementwise, inplace, linalg, neural, reduce, shape  # noqa: F401 - they fill OPS
+from . import (  # noqa: F401 - they fill OPS
+    activation,
+    elementwise,
+    inplace,
+    linalg,
+    neural,
+    reduce,
+    shape,
+    special,
+)
 
 attach_methods(Tensor)
 globals().update(OPS)

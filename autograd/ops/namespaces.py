@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import elementwise, linalg, neural, shape
+from . import elementwise, linalg, neural, shape, special
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -26,6 +26,9 @@ NUMPY_NS = SimpleNamespace(
     matmul=np.matmul,
     softmax=neural._softmax,
     scatter_add=shape.scatter_add_numpy,
+    tanh=np.tanh,
+    sigmoid=elementwise._stable_sigmoid,
+    erf=special._erf,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -41,6 +44,9 @@ TENSOR_NS = SimpleNamespace(
     matmul=linalg.matmul,
     softmax=neural.softmax,
     scatter_add=shape.scatter_add,
+    tanh=elementwise.tanh,
+    sigmoid=elementwise.sigmoid,
+    erf=special.erf,
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()
