@@ -40,8 +40,11 @@ __all__ = [
     "tanh",
     # sequence models
     "elu",
+    "embedding",
     "gelu",
+    "layer_norm",
     "logsigmoid",
+    "one_hot",
     "silu",
     "softplus",
 ]
@@ -173,7 +176,28 @@ def l2_penalty(params: Any, lam: float) -> ag.Tensor:
 # ---------------------------------------------------------------- sequence models
 # The smooth activations are the engine's primitives (one node each, stable VJPs).
 elu = ag.elu
+embedding = ag.embedding  # (indices, weight, padding_idx=None)
 gelu = ag.gelu
+layer_norm = ag.layer_norm  # (x, normalized_shape, weight=None, bias=None, eps=1e-5), fused
 logsigmoid = ag.logsigmoid
 silu = ag.silu
 softplus = ag.softplus
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> ag.Tensor:
+    """int64 one-hot rows of integer ``labels`` (any shape): the result has shape
+    ``labels.shape + (num_classes,)``; ``-1`` means ``labels.max() + 1``. Not
+    differentiable (PyTorch's ``one_hot``); ``.astype(float)`` for a float target."""
+    values = np.asarray(ag.as_tensor(labels).data)
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {values.dtype}")
+    if num_classes == -1:
+        if values.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from empty labels; pass it")
+        num_classes = int(values.max()) + 1
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise IndexError(
+            f"one_hot: labels must lie in [0, {num_classes}), got values in "
+            f"[{values.min()}, {values.max()}] (labels shape {values.shape})"
+        )
+    return ag.Tensor(np.eye(num_classes, dtype=np.int64)[values])

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import elementwise, linalg, neural, shape, special
+from . import elementwise, linalg, lookup, neural, shape, special
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -29,6 +29,7 @@ NUMPY_NS = SimpleNamespace(
     tanh=np.tanh,
     sigmoid=elementwise._stable_sigmoid,
     erf=special._erf,
+    scatter_rows=lookup.scatter_rows_numpy,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -47,6 +48,7 @@ TENSOR_NS = SimpleNamespace(
     tanh=elementwise.tanh,
     sigmoid=elementwise.sigmoid,
     erf=special.erf,
+    scatter_rows=lookup.scatter_rows,
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()

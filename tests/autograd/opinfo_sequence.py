@@ -4,9 +4,21 @@ has a time budget)."""
 
 from __future__ import annotations
 
+import numpy as np
 from opinfo import UNARY_SHAPES, OpInfo, away_from_zero, samples
 
 import autograd as ag
+
+
+def _layer_norm(x, weight=None, bias=None, normalized_shape=(-1,)):
+    """``layer_norm`` over ``normalized_shape`` (``(-1,)``: the last axis of ``x``)."""
+    shape = x.shape[-1:] if normalized_shape == (-1,) else normalized_shape
+    return ag.layer_norm(x, shape, weight, bias, eps=1e-3)
+
+
+def _embedding(weight, indices, padding_idx=None):
+    return ag.embedding(indices, weight, padding_idx)
+
 
 OPINFOS: tuple[OpInfo, ...] = (
     # special functions and activations
@@ -25,4 +37,22 @@ OPINFOS: tuple[OpInfo, ...] = (
         sampler=away_from_zero,
     ),
     OpInfo("logsigmoid", ag.logsigmoid, samples(*UNARY_SHAPES)),
+    # layer norm: with and without the affine parameters, over one or two trailing axes
+    OpInfo(
+        "layer_norm",
+        ag.layer_norm,
+        samples(((2, 3), (3,), (3,)), ((4,), (4,), (4,)), normalized_shape=[(-1,)])
+        + samples(((2, 3, 4), (3, 4), (3, 4)), normalized_shape=[(3, 4)])
+        + samples(((2, 3),), ((3, 1, 2),), normalized_shape=[(-1,)]),
+        op=_layer_norm,
+    ),
+    # embedding: repeated indices accumulate (the padding row, whose gradient is zero
+    # on purpose, is not looked up here: tests/nn/test_nn_embedding.py checks it)
+    OpInfo(
+        "embedding",
+        ag.embedding,
+        samples(((5, 3),), indices=[np.array([4, 0, 4]), np.array([[1, 1], [3, 0]]), np.array(2)])
+        + samples(((5, 3),), indices=[np.array([[4, 0], [4, 3]])], padding_idx=[1, -4]),
+        op=_embedding,
+    ),
 )

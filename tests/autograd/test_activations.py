@@ -49,7 +49,7 @@ def test_erf_edge_values_and_float32():
 def test_erf_gradient_is_the_gaussian():
     x = ag.tensor(np.linspace(-3, 3, 13), requires_grad=True)
     ag.erf(x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 / np.sqrt(np.pi) * np.exp(-x.numpy() ** 2))
+    np.testing.assert_allclose(x.grad.numpy(), 2 / np.sqrt(np.pi) * np.exp(-(x.numpy() ** 2)))
 
 
 def _closed_forms(x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -119,12 +119,12 @@ def test_gelu_rejects_an_unknown_approximation():
 @pytest.mark.parametrize(
     ("name", "call"),
     [
-        ("gelu", lambda F, x: F.gelu(x)),
-        ("gelu_tanh", lambda F, x: F.gelu(x, approximate="tanh")),
-        ("silu", lambda F, x: F.silu(x)),
-        ("softplus", lambda F, x: F.softplus(x, beta=1.5, threshold=3.0)),
-        ("elu", lambda F, x: F.elu(x, alpha=0.7)),
-        ("logsigmoid", lambda F, x: F.logsigmoid(x)),
+        ("gelu", lambda fn, x: fn.gelu(x)),
+        ("gelu_tanh", lambda fn, x: fn.gelu(x, approximate="tanh")),
+        ("silu", lambda fn, x: fn.silu(x)),
+        ("softplus", lambda fn, x: fn.softplus(x, beta=1.5, threshold=3.0)),
+        ("elu", lambda fn, x: fn.elu(x, alpha=0.7)),
+        ("logsigmoid", lambda fn, x: fn.logsigmoid(x)),
     ],
 )
 def test_activations_match_pytorch(name, call):
