@@ -8,8 +8,20 @@ hand-derived gradients in plain numpy, for comparison with the engine).
 
 from . import data, functional, init, manual, optim
 from . import functional as F  # noqa: N812 - PyTorch's conventional alias
+from .activations import ELU, GELU, LogSigmoid, SiLU, Softplus
+from .embedding import Embedding
+from .layer_norm import LayerNorm
 from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .mlp import MLP, TwoLayerMLP
 from .module import Module, Parameter, Sequential
 from .serialization import load, save
@@ -41,4 +53,16 @@ __all__ = [
     "manual",
     "optim",
     "save",
+    # sequence models (issue 16)
+    "ELU",
+    "GELU",
+    "Embedding",
+    "HuberLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LogSigmoid",
+    "NLLLoss",
+    "SiLU",
+    "SmoothL1Loss",
+    "Softplus",
 ]

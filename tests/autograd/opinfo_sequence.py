@@ -55,4 +55,20 @@ OPINFOS: tuple[OpInfo, ...] = (
         + samples(((5, 3),), indices=[np.array([[4, 0], [4, 3]])], padding_idx=[1, -4]),
         op=_embedding,
     ),
+    # the fused cross-entropy beyond (m, k) logits and plain labels
+    OpInfo(
+        "softmax_cross_entropy_extended",
+        ag.softmax_cross_entropy,
+        samples(
+            ((2, 3, 2),),
+            target=[np.array([[0, 2], [-100, 1]]), np.array([[1, 1], [2, 0]])],
+            reduction=["mean", "none"],
+            label_smoothing=[0.0, 0.2],
+        )
+        + samples(((4, 3),), target=[np.array([0, 1, 1, 2])], ignore_index=[1], reduction=["sum"])
+        + samples(((3,),), target=[np.array(2)], label_smoothing=[0.1])
+        + samples(
+            ((2, 3),), target=[np.array([[0.2, 0.3, 0.5], [1, 0, 0]])], label_smoothing=[0.3]
+        ),
+    ),
 )
