@@ -24,6 +24,7 @@ from .losses import (
 )
 from .mlp import MLP, TwoLayerMLP
 from .module import Module, Parameter, Sequential
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import load, save
 
 __all__ = [
@@ -65,4 +66,10 @@ __all__ = [
     "SiLU",
     "SmoothL1Loss",
     "Softplus",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
 ]

@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - they fill OPS
     lookup,
     neural,
     norm_layer,
+    recurrent,
     reduce,
     shape,
     special,

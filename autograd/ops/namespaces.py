@@ -30,6 +30,9 @@ NUMPY_NS = SimpleNamespace(
     sigmoid=elementwise._stable_sigmoid,
     erf=special._erf,
     scatter_rows=lookup.scatter_rows_numpy,
+    relu=elementwise._relu,
+    concatenate=np.concatenate,
+    stack=np.stack,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -49,6 +52,9 @@ TENSOR_NS = SimpleNamespace(
     sigmoid=elementwise.sigmoid,
     erf=special.erf,
     scatter_rows=lookup.scatter_rows,
+    relu=elementwise.relu,
+    concatenate=shape.concatenate,
+    stack=shape.stack,
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()

@@ -20,6 +20,9 @@ def _embedding(weight, indices, padding_idx=None):
     return ag.embedding(indices, weight, padding_idx)
 
 
+T, B, H = 3, 2, 2  # the recurrences' samples: sequence length, batch, hidden size
+
+
 OPINFOS: tuple[OpInfo, ...] = (
     # special functions and activations
     OpInfo("erf", ag.erf, samples(*UNARY_SHAPES)),
@@ -47,7 +50,7 @@ OPINFOS: tuple[OpInfo, ...] = (
         op=_layer_norm,
     ),
     # embedding: repeated indices accumulate (the padding row, whose gradient is zero
-    # on purpose, is not looked up here: tests/nn/test_nn_embedding.py checks it)
+    # on purpose, is not looked up here: tests/nn/test_nn_embedding_layer_norm.py checks it)
     OpInfo(
         "embedding",
         ag.embedding,
@@ -70,5 +73,23 @@ OPINFOS: tuple[OpInfo, ...] = (
         + samples(
             ((2, 3),), target=[np.array([[0.2, 0.3, 0.5], [1, 0, 0]])], label_smoothing=[0.3]
         ),
+    ),
+    # the recurrences, forward and reverse
+    OpInfo(
+        "rnn_scan",
+        ag.rnn_scan,
+        samples(((T, B, H), (H, H), (B, H)), reverse=[False, True], nonlinearity=["tanh"])
+        + samples(((T, B, H), (H, H), (B, H)), nonlinearity=["relu"]),
+        sampler=away_from_zero,
+    ),
+    OpInfo(
+        "lstm_scan",
+        ag.lstm_scan,
+        samples(((T, B, 4 * H), (4 * H, H), (B, H), (B, H)), reverse=[False, True]),
+    ),
+    OpInfo(
+        "gru_scan",
+        ag.gru_scan,
+        samples(((T, B, 3 * H), (3 * H, H), (3 * H,), (B, H)), reverse=[False, True]),
     ),
 )
