@@ -9,6 +9,7 @@ hand-derived gradients in plain numpy, for comparison with the engine).
 from . import data, functional, init, manual, optim
 from . import functional as F  # noqa: N812 - PyTorch's conventional alias
 from .activations import ELU, GELU, LogSigmoid, SiLU, Softplus
+from .attention import MultiheadAttention
 from .embedding import Embedding
 from .layer_norm import LayerNorm
 from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
@@ -26,6 +27,7 @@ from .mlp import MLP, TwoLayerMLP
 from .module import Module, Parameter, Sequential
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import load, save
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "MLP",
@@ -72,4 +74,7 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "MultiheadAttention",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

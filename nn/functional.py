@@ -49,6 +49,7 @@ __all__ = [
     "logsigmoid",
     "nll_loss",
     "one_hot",
+    "scaled_dot_product_attention",
     "silu",
     "smooth_l1_loss",
     "softplus",
@@ -194,6 +195,7 @@ embedding = ag.embedding  # (indices, weight, padding_idx=None)
 gelu = ag.gelu
 layer_norm = ag.layer_norm  # (x, normalized_shape, weight=None, bias=None, eps=1e-5), fused
 logsigmoid = ag.logsigmoid
+scaled_dot_product_attention = ag.scaled_dot_product_attention  # fused (q, k, v, attn_mask, ...)
 silu = ag.silu
 softplus = ag.softplus
 

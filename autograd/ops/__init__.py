@@ -9,6 +9,7 @@ from ..optable import OPS, attach_methods
 from ..tensor import Tensor
 from . import (  # noqa: F401 - they fill OPS
     activation,
+    attention,
     elementwise,
     inplace,
     linalg,

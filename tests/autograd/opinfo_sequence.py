@@ -16,6 +16,15 @@ def _layer_norm(x, weight=None, bias=None, normalized_shape=(-1,)):
     return ag.layer_norm(x, shape, weight, bias, eps=1e-3)
 
 
+MASK = np.array([[True, False, True, True], [False, False, True, True], [True] * 4])
+FULLY_MASKED = np.array([[True, False, True, True], [False] * 4, [True] * 4])
+
+
+def _attention_with_float_mask(q, k, v, mask):
+    """Attention with a differentiable additive mask."""
+    return ag.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+
 def _embedding(weight, indices, padding_idx=None):
     return ag.embedding(indices, weight, padding_idx)
 
@@ -91,5 +100,19 @@ OPINFOS: tuple[OpInfo, ...] = (
         "gru_scan",
         ag.gru_scan,
         samples(((T, B, 3 * H), (3 * H, H), (3 * H,), (B, H)), reverse=[False, True]),
+    ),
+    # attention: masks (boolean, causal, a fully masked row), dropout, broadcast batches
+    OpInfo(
+        "scaled_dot_product_attention",
+        ag.scaled_dot_product_attention,
+        samples(((2, 3, 2), (2, 4, 2), (2, 4, 3)), attn_mask=[None, MASK, FULLY_MASKED])
+        + samples(((3, 2), (3, 2), (3, 1)), is_causal=[True], scale=[0.7])
+        + samples(((2, 1, 3, 2), (3, 4, 2), (4, 2)), dropout_p=[0.4], rng=[5]),
+    ),
+    OpInfo(
+        "scaled_dot_product_attention_float_mask",
+        ag.scaled_dot_product_attention,
+        samples(((2, 3, 2), (2, 4, 2), (2, 4, 3), (3, 4))),
+        op=_attention_with_float_mask,
     ),
 )
