@@ -353,10 +353,8 @@ class _RecurrentCell(Module):
         if hx is None:
             states = (np.zeros(shape, dtype=x.dtype),) * len(self._state_names)
         else:
-            given = hx if len(self._state_names) > 1 else (hx,)
-            states = tuple(
-                self._state(name, s, shape, batched) for name, s in zip(self._state_names, given)
-            )
+            expected = shape if batched else shape[1:]
+            states = _given_states(self, hx, expected, None if batched else 0, "batch, hidden_size")
         step = ag.expand_dims(x, 0)  # a sequence of one step
         _, ends = self._run(step, _weights(self, ""), states, False, **self._options())
         ends = ends if batched else tuple(ag.squeeze(e, 0) for e in ends)
