@@ -26,7 +26,7 @@ from ..optable import op
 from ..primitive import Primitive, apply_unary
 from ..tensor import Tensor
 from .elementwise import _stable_sigmoid
-from .special import _erf
+from .namespaces import NUMPY_NS
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -35,20 +35,28 @@ _CUBIC = 0.044715  # the tanh approximation's cubic coefficient
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
-def _gelu(x: np.ndarray, approximate: str) -> np.ndarray:
+def _gelu_inner(xp: Any, x: Any, approximate: str) -> Any:
+    """What both the value and the slope need: ``Phi(x)`` (exact) or ``tanh(u(x))``."""
     if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x)))
-    return 0.5 * x * (1 + _erf(x * _SQRT_HALF))
+        return xp.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
+    return 0.5 * (1 + xp.erf(x * _SQRT_HALF))
 
 
-def _gelu_vjp(xp: Any, g: Any, out: Any, x: Any, approximate: str) -> Any:
+def _gelu(x: np.ndarray, approximate: str, _residual: dict[str, Any]) -> np.ndarray:
+    """Keeps ``Phi(x)`` (or ``tanh u``) for the first-order VJP: one ``erf`` per step."""
+    inner = _residual["inner"] = _gelu_inner(NUMPY_NS, x, approximate)
+    return x * inner if approximate == "none" else 0.5 * x * (1 + inner)
+
+
+def _gelu_vjp(
+    xp: Any, g: Any, out: Any, x: Any, approximate: str, _residual: dict[str, Any]
+) -> Any:
     """Exact: ``Phi(x) + x phi(x)``; tanh form: ``(1 + t)/2 + x/2 (1 - t^2) u'(x)``."""
+    inner = _residual["inner"] if type(x) is np.ndarray else _gelu_inner(xp, x, approximate)
     if approximate == "tanh":
-        t = xp.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
         slope = _SQRT_2_OVER_PI * (1 + 3 * _CUBIC * x * x)
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope)
-    cdf = 0.5 * (1 + xp.erf(x * _SQRT_HALF))
-    return g * (cdf + x * (_INV_SQRT_2PI * xp.exp(-0.5 * (x * x))))
+        return g * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * slope)
+    return g * (inner + x * (_INV_SQRT_2PI * xp.exp(-0.5 * (x * x))))
 
 
 def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
@@ -124,7 +132,7 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
         raise ValueError(
             f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}"
         )
-    return apply_unary(GELU, x, {"approximate": approximate})
+    return apply_unary(GELU, x, {"approximate": approximate, "_residual": {}})
 
 
 @op(SILU)

@@ -67,30 +67,48 @@ def _ratio(num: tuple[float, ...], den: tuple[float, ...], t: np.ndarray) -> np.
     return top
 
 
-def _erf(x: Any) -> Any:
-    """Elementwise ``erf`` (NaN stays NaN, ``erf(+-inf) = +-1``).
+#: Elements evaluated at a time: a block's temporaries stay in the CPU's cache, which
+#: makes the ~50 passes over them about 2.5x faster than passes over a large array.
+BLOCK = 65536
 
-    Each range's formula runs on the whole array (on ``x`` clipped into the range) and
-    ``np.where`` picks: a boolean gather and scatter per range would cost more than
-    the arithmetic. Only the range beyond 4, usually nearly empty, is gathered.
-    """
+
+def _erf(x: Any) -> Any:
+    """Elementwise ``erf`` (NaN stays NaN, ``erf(+-inf) = +-1``), in blocks of ``BLOCK``."""
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     if x.ndim == 0:  # numpy scalars allow no item assignment: work on one element
-        return _erf(x.reshape(1))[0]
+        return _erf_block(x.reshape(1))[0]
+    if x.size <= BLOCK:
+        return _erf_block(x)
+    flat, out = x.reshape(-1), np.empty(x.shape, x.dtype)
+    into = out.reshape(-1)
+    for start in range(0, flat.size, BLOCK):
+        into[start : start + BLOCK] = _erf_block(flat[start : start + BLOCK])
+    return out
+
+
+def _erf_block(x: np.ndarray) -> np.ndarray:
+    """``erf`` of a float array. Each range's formula runs on the whole block (on ``x``
+    clipped into the range) and ``np.where`` picks: a boolean gather and scatter per range
+    would cost more than the arithmetic. Only the range beyond 4, usually empty, is
+    gathered."""
     y = np.abs(x)
-    middle = np.clip(y, _SMALL, _MIDDLE)
+    middle = np.minimum(np.maximum(y, _SMALL), _MIDDLE)
     erfc = _ratio(_C, _D, middle)
-    erfc *= np.exp(-(middle * middle))
+    middle *= middle
+    erfc *= np.exp(np.negative(middle, out=middle), out=middle)
     large = y > _MIDDLE
     if large.any():
         yl = np.minimum(y[large], _HUGE)
         inv_sq = 1 / (yl * yl)
         tail = (_SQRT_PI_INV - inv_sq * _ratio(_P, _Q, inv_sq)) / yl
         erfc[large] = np.exp(-yl * yl) * tail
-    small = np.clip(x, -_SMALL, _SMALL)
-    return np.where(y <= _SMALL, small * _ratio(_A, _B, small * small), np.copysign(1 - erfc, x))
+    small = np.minimum(np.maximum(x, -_SMALL), _SMALL)
+    inner = _ratio(_A, _B, small * small)
+    inner *= small
+    outer = np.copysign(np.subtract(1, erfc, out=erfc), x, out=erfc)
+    return np.where(y <= _SMALL, inner, outer)
 
 
 ERF = Primitive(
