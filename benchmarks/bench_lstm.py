@@ -28,7 +28,7 @@ import autograd as ag
 import nn
 
 from . import numpy_lstm
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import first_step_agreement, interleaved, missing_note, row, torch_or_none
 
 VOCAB, EMBED, HIDDEN, CLASSES = 64, 128, 256, 64
 FULL, QUICK = (64, 32), (8, 4)  # (sequence, batch)
@@ -153,29 +153,7 @@ def check_first_step(torch: Any) -> float:
         model.lstm.bias_ih_l0, model.lstm.bias_hh_l0, model.head.weight, model.head.bias,
     ]))  # fmt: skip
     grads = {n: p.grad.numpy() for n, p in params.items()}
-    return _agreement(loss, grads, ours, peers)
-
-
-def _agreement(loss: float, grads: dict, updated: dict, peers: dict) -> float:
-    worst = 0.0
-    for peer, (peer_loss, peer_grads, peer_updated) in peers.items():
-        if not np.isclose(loss, peer_loss, rtol=1e-12, atol=0):
-            raise AssertionError(f"bench_lstm: engine loss {loss} != {peer} loss {peer_loss}")
-        for what, mine, theirs in (
-            ("gradient", grads, peer_grads),
-            ("update", updated, peer_updated),
-        ):
-            for name in mine:
-                gap = float(
-                    np.linalg.norm(mine[name] - theirs[name]) / np.linalg.norm(theirs[name])
-                )
-                if gap > 1e-10:
-                    raise AssertionError(
-                        f"bench_lstm: {what} of {name} differs between the engine and {peer} "
-                        f"by {gap:.2e} (relative norm)"
-                    )
-                worst = max(worst, gap)
-    return worst
+    return first_step_agreement("bench_lstm", loss, grads, ours, peers)
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import numpy as np
 import nn
 
 from . import numpy_transformer
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import first_step_agreement, interleaved, missing_note, row, torch_or_none
 
 D_MODEL, HEADS, FEED_FORWARD = 128, 4, 512
 FULL, QUICK = (64, 16), (8, 2)  # (sequence, batch)
@@ -136,27 +136,7 @@ def check_first_step(torch: Any) -> float:
     loss = engine_step(block, x, target, mask)().item()
     grads = {NAMES[k]: p.grad.numpy() for k, p in block.named_parameters()}
     updated = {NAMES[k]: p.numpy() for k, p in block.named_parameters()}
-    worst = 0.0
-    for peer, (peer_loss, peer_grads, peer_updated) in peers.items():
-        if not np.isclose(loss, peer_loss, rtol=1e-12, atol=0):
-            raise AssertionError(
-                f"bench_transformer: engine loss {loss} != {peer} loss {peer_loss}"
-            )
-        for what, mine, theirs in (
-            ("gradient", grads, peer_grads),
-            ("update", updated, peer_updated),
-        ):
-            for name in mine:
-                gap = float(
-                    np.linalg.norm(mine[name] - theirs[name]) / np.linalg.norm(theirs[name])
-                )
-                if gap > 1e-10:
-                    raise AssertionError(
-                        f"bench_transformer: {what} of {name} differs between the engine and "
-                        f"{peer} by {gap:.2e} (relative norm)"
-                    )
-                worst = max(worst, gap)
-    return worst
+    return first_step_agreement("bench_transformer", loss, grads, updated, peers)
 
 
 def run(quick: bool = False) -> dict[str, Any]:
