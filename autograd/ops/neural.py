@@ -36,13 +36,17 @@ def _one_hot(target: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
     return target.astype(dtype, copy=False)
 
 
-def _is_plain(target: np.ndarray, ignore_index: int | None, label_smoothing: float) -> bool:
+def _is_plain(target: np.ndarray, ignore_index: int | None, label_smoothing: float | None) -> bool:
     """Int labels, none ignored, no smoothing: the fast path, ``(S - I_y)``."""
     return target.dtype.kind in "iu" and ignore_index is None and not label_smoothing
 
 
 def _target_distribution(
-    target: np.ndarray, k: int, dtype: np.dtype, ignore_index: int | None, label_smoothing: float
+    target: np.ndarray,
+    k: int,
+    dtype: np.dtype,
+    ignore_index: int | None,
+    label_smoothing: float | None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """``(q, keep)``: the target distribution ``q = (1 - eps) I_y + eps / k`` (for
     probabilities ``(1 - eps) p + eps / k``) and, when labels are ignored, the ``(m, 1)``
@@ -72,7 +76,7 @@ def _cross_entropy(
     target: np.ndarray,
     reduction: str,
     ignore_index: int | None,
-    label_smoothing: float,
+    label_smoothing: float | None,
     _residual: dict[str, Any],
 ) -> np.ndarray:
     """Per-example ``logsumexp(z) - sum q z``, reduced; leaves ``S`` in ``_residual`` for the
@@ -109,7 +113,7 @@ def _cross_entropy_vjp(
     target: Any,
     reduction: str,
     ignore_index: int | None,
-    label_smoothing: float,
+    label_smoothing: float | None,
     _residual: dict[str, Any],
 ) -> Any:
     """``(S - q) * g / m`` (``q = I_y`` for plain labels; ignored rows get 0). First order
@@ -277,7 +281,7 @@ def _cross_entropy_rows(
     params = {  # "_": not an op parameter
         "reduction": reduction,
         "ignore_index": ignore,
-        "label_smoothing": float(label_smoothing),
+        "label_smoothing": float(label_smoothing) or None,  # (None: pictures skip it)
         "_residual": {},
     }
     return apply_binary(SOFTMAX_CROSS_ENTROPY, logits, target, params)
