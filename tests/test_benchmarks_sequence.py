@@ -32,3 +32,17 @@ def test_transformer_check_catches_a_different_block(monkeypatch):
     monkeypatch.setattr(numpy_transformer, "EPS", 1e-3)  # another layer-norm epsilon
     with pytest.raises(AssertionError, match="engine loss .* != numpy loss"):
         bench_transformer.check_first_step(None)
+
+
+def test_step_profile_splits_the_step_by_primitive_and_restores_them():
+    from autograd.primitive import REGISTRY
+    from benchmarks import profile_steps
+
+    before = {name: (p.forward, p.vjps, p.vjp) for name, p in REGISTRY.items()}
+    result = profile_steps.profile("lstm", steps=1, quick=True)
+    names = [name for name, _, _ in result["rows"]]
+    assert {"lstm_scan", "linear", "embedding", "softmax_cross_entropy"} <= set(names)
+    assert names[-2:] == ["optimizer step", "other"]
+    parts = sum(f + b for _, f, b in result["rows"])
+    assert abs(parts - result["total"]) < 1e-6 * max(result["total"], 1)
+    assert {name: (p.forward, p.vjps, p.vjp) for name, p in REGISTRY.items()} == before
