@@ -154,7 +154,9 @@ def sample(
     return "".join(alphabet[i] for i in ids)
 
 
-def plot_curves(curves: dict[str, list[float]], validation: dict[str, float], path: Path) -> None:
+def plot_curves(
+    curves: dict[str, list[float]], validation: dict[str, float], batch: int, path: Path
+) -> None:
     """Both training-loss curves (smoothed) and the validation scores, as a PNG."""
     from matplotlib.figure import Figure
 
@@ -165,7 +167,7 @@ def plot_curves(curves: dict[str, list[float]], validation: dict[str, float], pa
         smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
         axes.plot(np.arange(len(smooth)) + window, smooth, color=color, label=f"{name}: training")
         axes.axhline(validation[name], color=color, linestyle="--", label=f"{name}: validation")
-    axes.set_xlabel("training step (64 windows of 64 characters)")
+    axes.set_xlabel(f"training step ({batch} windows of {CONTEXT} characters)")
     axes.set_ylabel("bits per character")
     axes.set_title("Character language models on pydoc_data.topics")
     axes.grid(alpha=0.3)
@@ -213,15 +215,14 @@ def main(
         say("-" * 72 + "\n" + text + "\n" + "-" * 72)
     if plot:
         curves = {name: results[name]["losses"] for name in models}
-        plot_curves(
-            curves, {name: results[name]["bits_per_character"] for name in models}, Path(plot)
-        )
+        scores = {name: results[name]["bits_per_character"] for name in models}
+        plot_curves(curves, scores, batch, Path(plot))
         say(f"wrote {plot}")
     if graph:
         inputs, targets = windows(valid_ids, valid_starts[:1])
-        small = loss_of(models["transformer"], inputs[:, :8], targets[:, :8])
-        small.backward()
-        say(f"wrote {ag.draw(small, graph, modules='cluster')}")
+        small = loss_of(models["transformer"], inputs[:, :8], targets[:, :8])  # 8 positions
+        picture = ag.draw(small, graph, modules="cluster", rankdir="TB", show_data=False)
+        say(f"wrote {picture}")
     return results
 
 

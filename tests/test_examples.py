@@ -126,8 +126,10 @@ def test_higher_order_newton_and_hessian_vector_product():
 
 def test_char_lm_trains_scores_and_samples_both_models(tmp_path):
     char_lm = load("char_lm")
-    graph = tmp_path / "transformer.dot"
-    result = char_lm.main(steps=12, batch=4, sample_length=20, graph=str(graph), verbose=False)
+    graph, curves = tmp_path / "transformer.dot", tmp_path / "curves.png"
+    result = char_lm.main(
+        steps=12, batch=4, sample_length=20, plot=str(curves), graph=str(graph), verbose=False
+    )
     alphabet = result["alphabet"]
     assert len(alphabet) == 103
     for name in ("LSTM", "transformer"):
@@ -138,6 +140,7 @@ def test_char_lm_trains_scores_and_samples_both_models(tmp_path):
         text = model["sample"]
         assert text.startswith("The ") and len(text) == 24 and set(text) <= set(alphabet)
     assert "cluster" in graph.read_text()  # the transformer's modules, grouped
+    assert curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_char_transformer_refuses_more_characters_than_its_positions():
