@@ -6,8 +6,8 @@
 
 Tabled workloads (each module's ``run(quick)`` returns ``{"rows": [...]}``, see
 :func:`benchmarks.common.row`): ``bench_mlp``, ``bench_scalar``,
-``bench_overhead``, ``bench_deep``, ``bench_memory``, ``bench_cnn``, ``bench_einsum``. Also run
-and recorded as-is:
+``bench_overhead``, ``bench_deep``, ``bench_memory``, ``bench_cnn``, ``bench_einsum``,
+``bench_lstm``, ``bench_transformer``. Also run and recorded as-is:
 ``bench_chain`` and ``bench_viz`` (the latter when present). A workload that
 raises is reported and the others still run; the exit status is then 1.
 """
@@ -34,6 +34,8 @@ TABLED = (
     "bench_memory",
     "bench_cnn",
     "bench_einsum",
+    "bench_lstm",
+    "bench_transformer",
 )
 EXTRAS = ("bench_chain", "bench_viz")
 PEERS = ("numpy", "torch", "micrograd")

@@ -8,6 +8,8 @@ hand-derived gradients in plain numpy, for comparison with the engine).
 
 from . import data, functional, init, manual, optim
 from . import functional as F  # noqa: N812 - PyTorch's conventional alias
+from .activations import ELU, GELU, LogSigmoid, SiLU, Softplus
+from .attention import MultiheadAttention
 from .conv import (
     AdaptiveAvgPool2d,
     AvgPool1d,
@@ -18,13 +20,26 @@ from .conv import (
     MaxPool1d,
     MaxPool2d,
 )
+from .embedding import Embedding
 from .interchange import load_torch_state_dict, to_torch_state_dict
+from .layer_norm import LayerNorm
 from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .mlp import MLP, TwoLayerMLP
 from .module import Module, Parameter, Sequential
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import load, save
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "MLP",
@@ -66,4 +81,25 @@ __all__ = [
     "GroupNorm",
     "MaxPool1d",
     "MaxPool2d",
+    # sequence models (issue 16)
+    "ELU",
+    "GELU",
+    "Embedding",
+    "HuberLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LogSigmoid",
+    "NLLLoss",
+    "SiLU",
+    "SmoothL1Loss",
+    "Softplus",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "MultiheadAttention",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

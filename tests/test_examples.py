@@ -156,3 +156,29 @@ def test_pytorch_habits_code_gives_pytorchs_numbers():
     if result["torch"] is not None:  # the same source ran on PyTorch
         assert result["topograd"]["index"] == result["torch"]["index"]
         assert result["max_difference"] <= 1e-12
+
+
+def test_char_lm_trains_scores_and_samples_both_models(tmp_path):
+    char_lm = load("char_lm")
+    graph, curves = tmp_path / "transformer.dot", tmp_path / "curves.png"
+    result = char_lm.main(
+        steps=12, batch=4, sample_length=20, plot=str(curves), graph=str(graph), verbose=False
+    )
+    alphabet = result["alphabet"]
+    assert len(alphabet) == 103
+    for name in ("LSTM", "transformer"):
+        model = result[name]
+        assert len(model["losses"]) == 12 and model["seconds"] > 0
+        assert np.mean(model["losses"][-4:]) < model["losses"][0]  # it learns
+        assert 1.0 < model["bits_per_character"] < math.log2(len(alphabet))
+        text = model["sample"]
+        assert text.startswith("The ") and len(text) == 24 and set(text) <= set(alphabet)
+    assert "cluster" in graph.read_text()  # the transformer's modules, grouped
+    assert curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_char_transformer_refuses_more_characters_than_its_positions():
+    char_lm = load("char_lm")
+    model = char_lm.CharTransformer(10, d_model=8, heads=2, layers=1, rng=0)
+    with pytest.raises(ValueError, match="65 characters .* longer than its 64 learned positions"):
+        model(np.zeros((1, 65), dtype=np.int64))

@@ -8,18 +8,24 @@ Importing this package imports every family (each registers its public functions
 from ..optable import OPS, attach_methods
 from ..tensor import Tensor
 from . import (  # noqa: F401 - they fill OPS
+    activation,
+    attention,
     conv,
     cumulative,
     einstein,
     elementwise,
     inplace,
     linalg,
+    lookup,
     neural,
+    norm_layer,
     normalization,
     numpy_dispatch,
+    recurrent,
     reduce,
     rounding,
     shape,
+    special,
     spellings,
     trig,
 )

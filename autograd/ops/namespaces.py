@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..tensor import result_tensor
-from . import conv, cumulative, einstein, elementwise, linalg, neural, shape, trig
+from . import conv, cumulative, einstein, elementwise, linalg, lookup, neural, shape, special, trig
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -47,6 +47,11 @@ NUMPY_NS = SimpleNamespace(
     cumprod=np.cumprod,
     einsum=einstein._einsum_numpy,
     zeros_like=np.zeros_like,
+    tanh=np.tanh,
+    sigmoid=elementwise._stable_sigmoid,
+    erf=special._erf,
+    scatter_rows=lookup.scatter_rows_numpy,
+    relu=elementwise._relu,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -82,6 +87,11 @@ TENSOR_NS = SimpleNamespace(
     cumprod=cumulative.cumprod,
     einsum=einstein.einsum,
     zeros_like=lambda t: result_tensor(np.zeros_like(t.data), None),  # a constant
+    tanh=elementwise.tanh,
+    sigmoid=elementwise.sigmoid,
+    erf=special.erf,
+    scatter_rows=lookup.scatter_rows,
+    relu=elementwise.relu,
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()
