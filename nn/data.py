@@ -22,6 +22,8 @@ import numpy as np
 import autograd as ag
 from autograd.random import Rng, as_rng
 
+from .checks import check_size
+
 _DIGITS_FILE = Path(__file__).parent / "datasets" / "digits.csv.gz"
 
 
@@ -52,9 +54,7 @@ class DataLoader:
                 f"DataLoader: X has {len(self.X)} examples but y has {len(self.y)}; "
                 f"they must have the same length"
             )
-        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        self.batch_size = int(batch_size)
+        self.batch_size = check_size("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.rng = as_rng(rng)
@@ -78,18 +78,13 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
     return X[order].astype(np.float64), y[order].astype(np.int64)
 
 
-def _check_n(fn: str, n: Any, minimum: int) -> None:
-    if not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{fn}: n must be an int >= {minimum}, got {n!r}")
-
-
 def make_xor(n: int = 200, noise: float = 0.1, rng: Rng = None) -> tuple[np.ndarray, np.ndarray]:
     """XOR: points near the corners ``(±1, ±1)``; label 1 where the signs differ.
 
     Corners are used in turn (balanced classes) and Gaussian noise of std
     ``noise`` is added to both coordinates. No line separates the classes.
     """
-    _check_n("make_xor", n, 1)
+    n = check_size("make_xor", "n", n)
     rng = as_rng(rng)
     corner = np.arange(n) % 4
     signs = np.stack([np.where(corner & 1, 1.0, -1.0), np.where(corner & 2, 1.0, -1.0)], axis=1)
@@ -104,7 +99,7 @@ def make_circles(
 
     Points are evenly spaced in angle; Gaussian noise of std ``noise`` is added.
     """
-    _check_n("make_circles", n, 2)
+    n = check_size("make_circles", "n", n, minimum=2)
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor}")
     rng = as_rng(rng)
@@ -127,9 +122,8 @@ def make_spiral(
     noise of std ``noise`` (in radians): ``x = r (sin t, cos t)``. Arms get
     ``n // k`` points (the first ``n % k`` arms one more).
     """
-    if not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"make_spiral: k (number of classes) must be an int >= 2, got {k!r}")
-    _check_n("make_spiral", n, k)
+    k = check_size("make_spiral", "k (number of classes)", k, minimum=2)
+    n = check_size("make_spiral", "n", n, minimum=k)
     rng = as_rng(rng)
     counts = [n // k + (j < n % k) for j in range(k)]
     X_parts, y_parts = [], []

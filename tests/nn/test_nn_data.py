@@ -54,6 +54,20 @@ def test_loader_validation():
         data.DataLoader(np.zeros((3, 1)), batch_size=0)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: data.DataLoader(np.zeros((3, 1)), batch_size=True),
+        lambda: data.make_xor(n=True),
+        lambda: data.make_spiral(n=30, k=True),
+    ],
+)
+def test_bools_are_not_sizes(call):
+    # issue 13: DataLoader(..., batch_size=True) gave batches of one (True == 1)
+    with pytest.raises(ValueError, match="got True.*a bool is not a size"):
+        call()
+
+
 # ---------------------------------------------------------------------- synthetic data
 @pytest.mark.parametrize(
     "make, n, classes",
@@ -99,7 +113,7 @@ def test_dataset_argument_errors():
         data.make_circles(factor=1.5)
     with pytest.raises(ValueError, match="k .* must be an int >= 2"):
         data.make_spiral(k=1)
-    with pytest.raises(ValueError, match="n must be an int >= 1"):
+    with pytest.raises(ValueError, match="n must be a positive int, got 0"):
         data.make_xor(0)
 
 
