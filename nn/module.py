@@ -10,8 +10,9 @@ modules it was created in, which is how graph pictures group nodes by layer.
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -156,12 +157,19 @@ class Module:
         object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register ``module`` as a child under ``name`` (same as ``setattr``)."""
+        """Register ``module`` as a child under ``name`` (same as ``setattr``).
+
+        As PyTorch, ``name`` may not be an attribute the module already has (such as
+        ``parameters`` or ``training``): the child would hide it.
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}"
             )
-        setattr(self, str(name), module)
+        name = str(name)
+        if name not in self.__dict__.get("_modules", {}) and hasattr(self, name):
+            raise KeyError(f"add_module: attribute '{name}' already exists")
+        setattr(self, name, module)
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -454,9 +462,201 @@ class Sequential(Module):
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         modules = list(self._modules.values())
+        return modules[_position("Sequential", index, len(modules))]
+
+
+def _position(owner: str, index: Any, length: int) -> int:
+    """``index`` of a container of ``length`` modules as a position in ``[0, length)``."""
+    try:
+        position = operator.index(index)
+    except TypeError:
+        raise TypeError(
+            f"{owner} indices must be integers or slices, not {type(index).__name__}"
+        ) from None
+    if not -length <= position < length:
+        raise IndexError(f"{owner} index {position} is out of range for {length} modules")
+    return position % length
+
+
+def _require_module(owner: str, module: Any) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(f"{owner}: items must be an nn.Module, got {type(module).__name__}")
+    return module
+
+
+class ModuleList(Module):
+    """A list of sub-modules registered as children ``"0"``, ``"1"``, ... (PyTorch's ModuleList).
+
+    Holds layers a parent iterates over in its own ``forward`` (``for block in
+    self.blocks: x = block(x)``); it has no ``forward`` itself. Indexing (an int gives
+    the module, a slice a new ModuleList), ``len``, iteration, ``append``, ``extend``,
+    ``insert``, ``pop``, ``del``, ``+`` and ``+=`` behave as on a list; inserting or
+    deleting renumbers the children, so parameter paths stay ``blocks.0.weight``, ...
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Not callable: a container has no computation of its own."""
+        raise NotImplementedError(
+            "ModuleList is a container and has no forward(): iterate over it in the "
+            "parent's forward (for layer in self.layers: x = layer(x))"
+        )
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Make ``modules`` the children, named by their new positions."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        return modules[_position("ModuleList", index, len(modules))]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        position = _position("ModuleList", index, len(self))
+        self.add_module(str(position), _require_module("ModuleList", module))
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self._modules.values())
+        if not isinstance(index, slice):
+            index = _position("ModuleList", index, len(modules))
+        del modules[index]
+        self._renumber(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; return self."""
+        self.add_module(str(len(self)), _require_module("ModuleList", module))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append every module of ``modules`` (checked first: on error nothing is added)."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                f"ModuleList: expected an iterable of modules, got {type(modules).__name__}"
+            )
+        for module in [_require_module("ModuleList", m) for m in modules]:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (as ``list.insert``)."""
+        modules = list(self._modules.values())
+        modules.insert(operator.index(index), _require_module("ModuleList", module))
+        self._renumber(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove the module at ``index`` and return it."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+
+class ModuleDict(Module):
+    """An ordered dict of named sub-modules (PyTorch's ``ModuleDict``).
+
+    ``blocks["enc"] = layer`` registers ``layer`` as the child ``enc`` (parameters
+    ``enc.weight``, ...); ``[]``, ``del``, ``in``, ``len``, iteration over the keys,
+    ``keys values items update pop clear`` behave as on a dict. Keys are strings
+    without ``"."`` that are not already attributes of a Module (``"parameters"``
+    would hide the method). It has no ``forward`` of its own.
+    """
+
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Not callable: a container has no computation of its own."""
+        raise NotImplementedError(
+            "ModuleDict is a container and has no forward(): call its modules in the "
+            "parent's forward (self.blocks['enc'](x))"
+        )
+
+    def __getitem__(self, key: str) -> Module:
         try:
-            return modules[index]
-        except (IndexError, TypeError):
-            raise IndexError(
-                f"Sequential index {index!r} is out of range for {len(modules)} modules"
-            ) from None
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict has no key {key!r}; its keys are {list(self)}") from None
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        self.add_module(key, _require_module("ModuleDict", module))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - the clear KeyError for a missing key
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> KeysView[str]:
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def values(self) -> ValuesView[Module]:
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def items(self) -> ItemsView[str, Module]:
+        """``(key, module)`` pairs, in insertion order."""
+        return self._modules.items()
+
+    def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        for key in list(self):
+            del self[key]
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or an iterable of ``(key, module)`` pairs."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = list(modules.items())
+        elif isinstance(modules, Iterable):
+            pairs = list(modules)
+            for j, pair in enumerate(pairs):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    size = f"has length {len(pair)}" if hasattr(pair, "__len__") else "is no pair"
+                    raise ValueError(
+                        f"ModuleDict update sequence element #{j} {size}; 2 is required"
+                    )
+        else:
+            raise TypeError(
+                f"ModuleDict.update expects a mapping or (key, module) pairs, "
+                f"got {type(modules).__name__}"
+            )
+        for key, module in pairs:
+            self[key] = module
