@@ -13,6 +13,7 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .mlp import MLP, TwoLayerMLP
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .serialization import load, save
+from .stateless import functional_call
 
 __all__ = [
     "MLP",
@@ -38,6 +39,7 @@ __all__ = [
     "TwoLayerMLP",
     "data",
     "functional",
+    "functional_call",
     "init",
     "load",
     "manual",

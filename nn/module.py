@@ -190,12 +190,20 @@ class Module:
             exit_scope(prev)
 
     def _assign_parameter_names(self) -> None:
-        """Label parameters with their path (``p.name``) unless the user named them."""
+        """Label parameters with their path (``p.name``) unless the user named them.
+
+        Inside ``functional_call`` some slots hold the caller's tensors: those are not
+        labelled, and the labelling runs again at the next call.
+        """
+        complete = True
         for path, param in self.named_parameters():
-            if param._name is None or param._name == param._auto_name:
+            if not isinstance(param, Parameter):
+                complete = False
+            elif param._name is None or param._name == param._auto_name:
                 param.name = path
                 param._auto_name = path
-        object.__setattr__(self, "_named_generation", _structure_generation)
+        if complete:
+            object.__setattr__(self, "_named_generation", _structure_generation)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
