@@ -6,7 +6,7 @@ networks (``nn.TwoLayerMLP``, ``nn.MLP``), losses, ``nn.functional`` (also
 hand-derived gradients in plain numpy, for comparison with the engine).
 """
 
-from . import data, functional, init, manual, optim
+from . import data, functional, init, manual, optim, utils
 from . import functional as F  # noqa: N812 - PyTorch's conventional alias
 from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -45,4 +45,5 @@ __all__ = [
     "manual",
     "optim",
     "save",
+    "utils",
 ]
