@@ -1,0 +1,109 @@
+"""Adam and AdamW (with AMSGrad), exactly ``torch.optim.Adam`` / ``torch.optim.AdamW``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, check_flags, check_hyper, in_dtype
+
+
+class Adam(Optimizer):
+    """Adam, exactly ``torch.optim.Adam``.
+
+    At step ``t`` (the 0-d array ``state["step"]``) with gradient ``g`` (``-g`` with
+    ``maximize``)::
+
+        g = g + weight_decay * p   (L2),  or  p = p (1 - lr weight_decay)  (decoupled)
+        m = m + (1 - b1) (g - m)               (PyTorch's lerp: b1 m + (1 - b1) g)
+        v = b2 v + (1 - b2) g²
+        v̂ = max(v̂, v) with amsgrad, else v̂ = v
+        p = p - (lr / (1 - b1^t)) m / (sqrt(v̂) / sqrt(1 - b2^t) + eps)
+
+    The bias corrections are computed from the step count at every step. State:
+    ``step exp_avg exp_avg_sq`` (+ ``max_exp_avg_sq`` with ``amsgrad``).
+    """
+
+    state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
+        defaults |= {"amsgrad": amsgrad, "maximize": maximize}
+        super().__init__(params, {**defaults, "decoupled_weight_decay": decoupled_weight_decay})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        check_hyper(name, "learning rate", group["lr"])
+        check_hyper(name, "epsilon", group["eps"])
+        check_hyper(name, "weight_decay", group["weight_decay"])
+        check_flags(name, group, "amsgrad", "maximize", "decoupled_weight_decay")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair, got {betas!r}")
+        for i in range(2):
+            check_hyper(name, f"beta parameter at index {i}:", betas[i], 0, 1, True)
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        names = ("step", "exp_avg", "exp_avg_sq")
+        return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
+
+    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        step = state["step"]
+        step += 1
+        if weight_decay:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad + weight_decay * param.data
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg += (grad - exp_avg) * (1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        if group["amsgrad"]:
+            max_exp_avg_sq = self._entry(state, "max_exp_avg_sq", param)
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            exp_avg_sq = max_exp_avg_sq
+        step_size = in_dtype(lr / (1 - beta1**step), param)
+        bias_correction2_sqrt = in_dtype((1 - beta2**step) ** 0.5, param)
+        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + group["eps"]
+        param.add_(exp_avg / denom, alpha=-step_size)
+
+
+class AdamW(Adam):
+    """AdamW, exactly ``torch.optim.AdamW``: Adam with decoupled weight decay.
+
+    Each step first shrinks ``p = p (1 - lr weight_decay)``, then applies the Adam
+    update with the raw gradient (no decay term in ``g``). Default weight decay 1e-2.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+            decoupled_weight_decay=True,
+        )  # fmt: skip

@@ -1,0 +1,83 @@
+"""RMSprop (centered, with momentum), exactly ``torch.optim.RMSprop``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, check_flags, check_hyper
+
+
+class RMSprop(Optimizer):
+    """RMSprop, exactly ``torch.optim.RMSprop``.
+
+    With gradient ``g`` (``-g`` with ``maximize``; ``+ weight_decay * p`` if set)::
+
+        v = alpha v + (1 - alpha) g²
+        a = g_avg + (1 - alpha) (g - g_avg);  d = sqrt(v - a²) + eps   (centered)
+        d = sqrt(v) + eps                                               (otherwise)
+        b = momentum b + g / d;  p = p - lr b       (momentum > 0)
+        p = p - lr g / d                            (otherwise)
+
+    State: ``step square_avg`` (+ ``momentum_buffer`` with momentum, ``grad_avg``
+    when centered).
+    """
+
+    state_keys = ("step", "square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay}
+        defaults |= {"momentum": momentum, "centered": centered, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        check_hyper("RMSprop", "learning rate", group["lr"])
+        check_hyper("RMSprop", "alpha value", group["alpha"])
+        check_hyper("RMSprop", "epsilon value", group["eps"])
+        check_hyper("RMSprop", "weight_decay value", group["weight_decay"])
+        check_hyper("RMSprop", "momentum value", group["momentum"])
+        check_flags("RMSprop", group, "centered", "maximize")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        names = ("step", "square_avg")
+        names += ("momentum_buffer",) * (group["momentum"] > 0)
+        return names + ("grad_avg",) * bool(group["centered"])
+
+    def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
+        alpha, momentum = group["alpha"], group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        step = state["step"]
+        step += 1
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = self._entry(state, "grad_avg", param)
+            grad_avg += (grad - grad_avg) * (1 - alpha)
+            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = np.sqrt(square_avg)
+        avg += group["eps"]
+        if momentum > 0:
+            buf = self._entry(state, "momentum_buffer", param)
+            buf *= momentum
+            buf += grad / avg
+            param.add_(buf, alpha=-group["lr"])
+        else:
+            param.add_(grad / avg, alpha=-group["lr"])
