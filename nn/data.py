@@ -13,7 +13,7 @@ import functools
 import gzip
 import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,134 @@ from .checks import check_size
 _DIGITS_FILE = Path(__file__).parent / "datasets" / "digits.csv.gz"
 
 
+class Dataset:
+    """A map-style dataset, as ``torch.utils.data.Dataset``: subclass it and define
+    ``__len__`` (the number of samples) and ``__getitem__(i)`` (sample ``i``, for ``i``
+    in ``range(len(self))``).
+
+    A sample may be anything :func:`default_collate` batches (arrays, numbers, Tensors,
+    and tuples, lists or dicts of them) or what a ``collate_fn`` expects.
+    """
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(self, index)")
+
+
+class TensorDataset(Dataset):
+    """Samples ``(t[i] for t in tensors)``: equal-length arrays or Tensors, indexed together
+    (``TensorDataset(X, y)[i] == (X[i], y[i])``, as Tensors).
+
+    Array-likes are wrapped as Tensors without copying (``np.asarray``'s dtype rules:
+    float64 data stays float64). Indexing with a slice or an integer array gives a
+    whole batch at once, which is how :class:`DataLoader` batches it.
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        self.tensors = tuple(ag.as_tensor(t) for t in tensors)
+        for i, t in enumerate(self.tensors):
+            if t.ndim == 0:
+                raise ValueError(
+                    f"TensorDataset: tensor {i} is a scalar; every tensor needs a first "
+                    f"(example) axis"
+                )
+        sizes = [len(t) for t in self.tensors]
+        if len(set(sizes)) > 1:
+            raise ValueError(
+                f"TensorDataset: the tensors hold {' and '.join(map(str, sizes))} examples "
+                f"(sizes of their first axes); they must all hold the same number"
+            )
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: Any) -> tuple[ag.Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+
+def default_collate(batch: list[Any]) -> Any:
+    """Join a list of samples into a batch, as PyTorch's ``default_collate``, into Tensors.
+
+    Tensors and numpy arrays are stacked (a new first axis; their shapes must match);
+    numpy scalars keep their dtype; Python floats give float64, ints int64, bools bool;
+    strings and bytes stay a list; dicts, tuples (named ones too) and lists are batched
+    entry by entry, keeping their structure (a tuple stays a tuple, where PyTorch
+    returns a list). Anything else raises ``TypeError``: pass a ``collate_fn``.
+    """
+    elem = batch[0]
+    if isinstance(elem, ag.Tensor):
+        _same_shapes(batch)
+        return ag.stack(batch)
+    if isinstance(elem, np.ndarray):
+        if elem.dtype.kind not in "biufc":
+            raise TypeError(
+                f"default_collate: cannot batch numpy arrays of dtype {elem.dtype} into a "
+                f"Tensor; pass a collate_fn"
+            )
+        _same_shapes(batch)
+        return ag.Tensor(np.stack(batch))
+    if isinstance(elem, (np.generic, bool, int, float)):
+        if isinstance(elem, float):
+            return ag.Tensor(np.array(batch, dtype=np.float64))
+        return ag.Tensor(np.array(batch, dtype=np.int64 if type(elem) is int else None))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        for j, sample in enumerate(batch):
+            if not isinstance(sample, Mapping) or set(sample) != set(elem):
+                raise ValueError(
+                    f"default_collate: sample {j} of the batch has keys "
+                    f"{sorted(sample) if isinstance(sample, Mapping) else type(sample).__name__}"
+                    f", sample 0 has {sorted(elem)}"
+                )
+        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+    if isinstance(elem, (tuple, list)):
+        for j, sample in enumerate(batch):
+            if len(sample) != len(elem):
+                raise ValueError(
+                    f"default_collate: sample {j} of the batch has {len(sample)} entries, "
+                    f"sample 0 has {len(elem)}; each element in list of batch should be of "
+                    f"equal size"
+                )
+        columns = [default_collate(list(column)) for column in zip(*batch)]
+        if hasattr(elem, "_fields"):  # a named tuple
+            return type(elem)(*columns)
+        return tuple(columns) if isinstance(elem, tuple) else columns
+    raise TypeError(
+        f"default_collate: batch must contain Tensors, numpy arrays, numbers, strings, dicts "
+        f"or lists; found {type(elem).__name__}. Pass collate_fn=... to batch such samples"
+    )
+
+
+def _same_shapes(batch: list[Any]) -> None:
+    for j, item in enumerate(batch):
+        if np.shape(item) != np.shape(batch[0]):
+            raise ValueError(
+                f"default_collate: sample {j} of the batch has shape {np.shape(item)}, "
+                f"sample 0 has {np.shape(batch[0])}; stacking needs equal shapes (pad the "
+                f"samples, or pass a collate_fn)"
+            )
+
+
 class DataLoader:
-    """Iterate over ``(Xb, yb)`` mini-batches of Tensors (``yb`` is None without ``y``).
+    """Mini-batches from arrays or from a map-style dataset, as Tensors.
+
+    - ``DataLoader(X, y)``, arrays (or Tensors) of examples along the first axis:
+      batches ``(Xb, yb)`` (``yb`` is None without ``y``), consecutive views of the
+      data unless shuffled.
+    - ``DataLoader(dataset)``, any object with ``__len__`` and ``__getitem__`` (a
+      :class:`Dataset`, a list of samples, ...): each batch is
+      ``collate_fn([dataset[i] for i in indices])``, :func:`default_collate` by
+      default. Only ``len(dataset)`` decides which indices are read, so a dataset
+      whose ``__getitem__`` never raises ``IndexError`` is fine. A
+      :class:`TensorDataset` with the default collation is batched by indexing its
+      tensors once per batch (the same values, without a Python loop over samples).
 
     With ``shuffle`` the order is a new permutation from ``rng`` at every pass
-    (epoch); otherwise batches are consecutive views of the data. ``drop_last``
-    drops a final batch smaller than ``batch_size``. ``len(loader)`` is the number
-    of batches per pass.
+    (epoch). ``drop_last`` drops a final batch smaller than ``batch_size``.
+    ``len(loader)`` is the number of batches per pass; ``loader.dataset`` the
+    dataset (a :class:`TensorDataset` of the arrays).
     """
 
     def __init__(
@@ -44,32 +165,74 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         rng: Rng = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> None:
-        self.X = np.asarray(X)
-        self.y = None if y is None else np.asarray(y)
-        if self.X.ndim == 0:
-            raise ValueError("DataLoader: X must have a first (example) axis, got a scalar")
-        if self.y is not None and len(self.y) != len(self.X):
-            raise ValueError(
-                f"DataLoader: X has {len(self.X)} examples but y has {len(self.y)}; "
-                f"they must have the same length"
-            )
         self.batch_size = check_size("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.rng = as_rng(rng)
+        self.collate_fn = collate_fn
+        arrays = (
+            isinstance(X, (np.ndarray, ag.Tensor))
+            or isinstance(X, (list, tuple))
+            and (y is not None)
+        )
+        self._no_labels = arrays and y is None  # array batches are (Xb, None) then
+        if arrays:
+            if collate_fn is not None:
+                raise ValueError(
+                    "DataLoader: collate_fn is for datasets; for arrays wrap them first: "
+                    "DataLoader(TensorDataset(X, y), collate_fn=...)"
+                )
+            X = np.asarray(X) if isinstance(X, (list, tuple)) else X
+            self.dataset: Any = TensorDataset(X) if y is None else TensorDataset(X, y)
+        elif y is not None:
+            raise TypeError(
+                f"DataLoader: y is for arrays (X, y); a dataset's samples carry their own "
+                f"targets (got y={y!r}: did you mean batch_size={y!r}?)"
+            )
+        else:
+            self.dataset = _map_style(X)
 
     def __len__(self) -> int:
-        n = len(self.X)
+        n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[ag.Tensor, ag.Tensor | None]]:
-        n, size = len(self.X), self.batch_size
+    def __iter__(self) -> Iterator[Any]:
+        n, size, dataset = len(self.dataset), self.batch_size, self.dataset
         order = self.rng.permutation(n) if self.shuffle else None
+        whole_batches = isinstance(dataset, TensorDataset) and self.collate_fn is None
+        collate = self.collate_fn or default_collate
         for start in range(0, len(self) * size, size):
-            index = slice(start, start + size) if order is None else order[start : start + size]
-            yb = None if self.y is None else ag.Tensor(self.y[index])
-            yield ag.Tensor(self.X[index]), yb
+            if order is None:
+                index: Any = slice(start, min(start + size, n))
+            else:
+                index = order[start : start + size]
+            if whole_batches:
+                batch = dataset[index]
+                yield (*batch, None) if self._no_labels else batch
+            else:
+                indices = range(n)[index] if order is None else index.tolist()
+                yield collate([dataset[i] for i in indices])
+
+
+def _map_style(dataset: Any) -> Any:
+    """``dataset`` if it is a map-style dataset, else a ``TypeError`` saying what it is."""
+    kind = type(dataset).__name__
+    if isinstance(dataset, (Mapping, str, bytes)) or not hasattr(type(dataset), "__getitem__"):
+        iterable = hasattr(dataset, "__iter__") and not isinstance(dataset, (Mapping, str))
+        raise TypeError(
+            f"DataLoader: expected arrays (X, y) or a map-style dataset (an object with "
+            f"__len__ and __getitem__(i) for i in range(len)), got {kind}"
+            + ("; iterable-style datasets are not supported: make a list of the samples"
+               if iterable else "")
+        )  # fmt: skip
+    if not hasattr(type(dataset), "__len__"):
+        raise TypeError(
+            f"DataLoader: the dataset {kind} has no __len__; define __len__ (the number of "
+            f"samples): the loader reads indices 0 .. len - 1 and never probes for the end"
+        )
+    return dataset
 
 
 # ---------------------------------------------------------------------- toy problems
