@@ -11,12 +11,13 @@ from . import functional as F  # noqa: N812 - PyTorch's conventional alias
 from .layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .mlp import MLP, TwoLayerMLP
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import MixedDtypeWarning, Module, ModuleDict, ModuleList, Parameter, Sequential
 from .serialization import load, save
 from .stateless import functional_call
 
 __all__ = [
     "MLP",
+    "MixedDtypeWarning",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",

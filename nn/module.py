@@ -11,6 +11,7 @@ modules it was created in, which is how graph pictures group nodes by layer.
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, NamedTuple
@@ -70,6 +71,7 @@ class Module:
         setattr_(self, "training", True)
         setattr_(self, "_name", None)  # attribute name under the parent (None for a root)
         setattr_(self, "_named_generation", -1)
+        setattr_(self, "_warned_dtype", False)  # a MixedDtypeWarning was shown for this layer
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -183,6 +185,8 @@ class Module:
         if self._name is None and self._named_generation != _structure_generation:
             if state.scope is None:
                 self._assign_parameter_names()
+        if self._parameters and args and not self._warned_dtype:
+            _warn_if_promoted(self, args[0])
         prev = enter_scope(self)
         try:
             return self.forward(*args, **kwargs)
@@ -388,6 +392,33 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = "\n  ".join(([extra] if extra else []) + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+
+class MixedDtypeWarning(UserWarning):
+    """A layer got floating-point input wider than its parameters (e.g. float64 data in a
+    float32 model): the result has the wider dtype, as numpy promotes (PyTorch raises)."""
+
+
+def _warn_if_promoted(module: Module, x: Any) -> None:
+    """Warn (once per layer) if input ``x`` has a float dtype that promotes the layer's
+    computation beyond the dtype of its parameters."""
+    dtype = x.data.dtype if type(x) is ag.Tensor else getattr(x, "dtype", None)
+    for param in module._parameters.values():
+        own = param.data.dtype
+        break
+    if dtype is own or not isinstance(dtype, np.dtype) or dtype.kind != "f":
+        return
+    result = np.promote_types(dtype, own)
+    if result != own:
+        object.__setattr__(module, "_warned_dtype", True)
+        warnings.warn(
+            f"{type(module).__name__} has {own} parameters but got a {dtype} input: the "
+            f"result is {result}, as numpy promotes (PyTorch raises here). Cast the input "
+            f"(x.astype(np.{own})) or the model (model.to(np.{result})). Shown once per "
+            f"layer.",
+            MixedDtypeWarning,
+            stacklevel=3,
+        )
 
 
 def _bump_generation() -> None:
