@@ -359,23 +359,35 @@ class Module:
                 f"load_state_dict: expected a mapping name -> array, "
                 f"got {type(state_dict).__name__}"
             )
+        arrays = {key: np.asarray(value) for key, value in state_dict.items()}
+        own, skipped = self._check_state_layout(arrays, strict)
+        with ag.no_grad():
+            for key, tensor in own.items():
+                if key in arrays:
+                    tensor.copy_(arrays[key].astype(tensor.dtype, copy=False))
+        return skipped
+
+    def _check_state_layout(
+        self, layouts: Mapping[str, Any], strict: bool = True
+    ) -> tuple[OrderedDict[str, ag.Tensor], IncompatibleKeys]:
+        """Check names, shapes and dtypes of a state (values with ``.shape`` and
+        ``.dtype``: arrays, or ``.npy`` headers) against this module, reading no data.
+
+        Raises what ``load_state_dict`` raises; returns this module's tensors by name
+        and the keys a non-strict load skips.
+        """
         own = OrderedDict(self._named_state())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        missing = [k for k in own if k not in layouts]
+        unexpected = [k for k in layouts if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(
                 f"Error(s) in loading state_dict for {type(self).__name__}: "
                 f"missing keys {missing}, unexpected keys {unexpected}"
             )
-        updates = [
-            (param, _checked_value(key, state_dict[key], param))
-            for key, param in own.items()
-            if key in state_dict
-        ]
-        with ag.no_grad():
-            for param, value in updates:
-                param.copy_(value)
-        return IncompatibleKeys(missing, unexpected)
+        for key, tensor in own.items():
+            if key in layouts:
+                _check_layout(key, layouts[key].shape, layouts[key].dtype, tensor)
+        return own, IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
@@ -441,22 +453,18 @@ def _buffer_value(name: str, value: Any) -> ag.Tensor | None:
         raise TypeError(f"buffer {name!r}: {exc}") from None
 
 
-def _checked_value(key: str, value: Any, param: ag.Tensor) -> np.ndarray:
-    """``value`` as an array of ``param``'s shape and dtype, or a clear error."""
-    array = np.asarray(value)
-    if array.shape != param.shape:
+def _check_layout(key: str, shape: tuple[int, ...], dtype: np.dtype, tensor: ag.Tensor) -> None:
+    """A value of ``shape`` and ``dtype`` can be loaded into ``tensor``, or a clear error."""
+    if tuple(shape) != tensor.shape:
         raise ValueError(
             f"load_state_dict: size mismatch for {key!r}: copying a value of shape "
-            f"{array.shape}, the parameter in the current model has shape {param.shape}"
+            f"{tuple(shape)}, the parameter in the current model has shape {tensor.shape}"
         )
-    if array.dtype != param.dtype:
-        if _KINDS.get(array.dtype.kind) != _KINDS.get(param.dtype.kind):
-            raise ValueError(
-                f"load_state_dict: dtype mismatch for {key!r}: got {array.dtype}, the "
-                f"tensor is {param.dtype}; only values of its kind can be loaded"
-            )
-        array = array.astype(param.dtype)
-    return array
+    if _KINDS.get(np.dtype(dtype).kind) != _KINDS.get(tensor.dtype.kind):
+        raise ValueError(
+            f"load_state_dict: dtype mismatch for {key!r}: got {dtype}, the tensor is "
+            f"{tensor.dtype}; only values of its kind can be loaded"
+        )
 
 
 class Sequential(Module):
