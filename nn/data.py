@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gzip
 import math
+import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -333,12 +334,26 @@ def _find_idx_file(folder: Path, prefix: str, what: str) -> Path:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix != ".gz":
-        return path.read_bytes()
+#: Bytes read at a time: memory grows with the data a file holds, never with what it claims.
+_CHUNK = 1 << 20
+
+
+def read_idx(path: str | Path, what: str) -> np.ndarray:
+    """Read an MNIST IDX file of ``what`` = ``"images"`` (n, rows, cols) or ``"labels"`` (n,).
+
+    The header comes first: the magic number (2051 images, 2049 labels) and the
+    dimensions, which say how many bytes follow. Exactly that many are read, in
+    chunks (a header claiming more than the file holds costs only what it holds),
+    and a file holding more (trailing garbage) is refused without reading the rest.
+    Raises ``ValueError`` naming the file and the byte counts. The file may be
+    gzipped (``.gz``).
+    """
+    if what not in _IDX_MAGIC:
+        raise ValueError(f"read_idx: what must be 'images' or 'labels', got {what!r}")
+    path = Path(path)
     try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as file:
+            return _read_idx(file, path, what)
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(
             f"load_mnist: '{path}' is not a valid gzip file (truncated or corrupt: {exc}); "
@@ -346,39 +361,47 @@ def _read_bytes(path: Path) -> bytes:
         ) from exc
 
 
-def read_idx(path: str | Path, what: str) -> np.ndarray:
-    """Read an MNIST IDX file of ``what`` = ``"images"`` (n, rows, cols) or ``"labels"`` (n,).
-
-    Checks the magic number (2051 images, 2049 labels) and that the size matches
-    the header; raises ``ValueError`` naming the file and the byte counts if not.
-    The file may be gzipped (``.gz``).
-    """
-    if what not in _IDX_MAGIC:
-        raise ValueError(f"read_idx: what must be 'images' or 'labels', got {what!r}")
-    path = Path(path)
-    data = _read_bytes(path)
+def _read_idx(file: Any, path: Path, what: str) -> np.ndarray:
+    """The array of an open IDX ``file``: header, then exactly the bytes it declares."""
     ndim = 3 if what == "images" else 1
-    header = 4 + 4 * ndim
-    magic = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+    header_size = 4 + 4 * ndim
+    header = file.read(header_size)
+    magic = int.from_bytes(header[:4], "big") if len(header) >= 4 else None
     if magic is not None and magic != _IDX_MAGIC[what]:
         raise ValueError(
             f"load_mnist: '{path}' has magic number {magic}, expected {_IDX_MAGIC[what]} "
             f"for an IDX {what} file (2051 = images, 2049 = labels)"
         )
-    if len(data) < header:
+    if len(header) < header_size:
         raise ValueError(
-            f"load_mnist: '{path}' is truncated: expected a {header}-byte header, "
-            f"got {len(data)} bytes"
+            f"load_mnist: '{path}' is truncated: expected a {header_size}-byte header, "
+            f"got {len(header)} bytes"
         )
-    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + math.prod(dims)
-    if len(data) != expected:
-        state = "truncated" if len(data) < expected else "longer than its header says"
-        raise ValueError(
+    dims = tuple(int.from_bytes(header[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header_size + math.prod(dims)
+
+    def wrong_size(held: int | None) -> ValueError:
+        state = (
+            "truncated" if held is not None and held < expected else "longer than its header says"
+        )
+        return ValueError(
             f"load_mnist: '{path}' is {state}: the header {dims} needs {expected} bytes, "
-            f"the file has {len(data)}"
+            f"the file has {'more' if held is None else held}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+    if path.suffix != ".gz":  # a plain file's size is known before reading it
+        size = os.fstat(file.fileno()).st_size
+        if size != expected:
+            raise wrong_size(size)
+    data = bytearray()
+    while header_size + len(data) < expected:
+        chunk = file.read(min(_CHUNK, expected - header_size - len(data)))
+        if not chunk:
+            raise wrong_size(header_size + len(data))
+        data += chunk
+    if file.read(1):
+        raise wrong_size(None)
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def load_mnist(path: str | Path, kind: str = "train") -> tuple[np.ndarray, np.ndarray]:
@@ -408,5 +431,6 @@ def load_mnist(path: str | Path, kind: str = "train") -> tuple[np.ndarray, np.nd
             f"load_mnist: '{images_file.name}' holds {len(images)} images but "
             f"'{labels_file.name}' holds {len(labels)} labels"
         )
-    X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+    X = images.reshape(len(images), math.prod(images.shape[1:])).astype(np.float32)
+    X /= np.float32(255)
     return X, labels.astype(np.int64)

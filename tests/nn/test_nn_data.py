@@ -4,6 +4,7 @@
 
 import gzip
 import struct
+import tracemalloc
 from collections import namedtuple
 
 import numpy as np
@@ -409,3 +410,54 @@ def test_count_mismatch(tmp_path):
     write(tmp_path, "train-labels-idx1-ubyte", idx_labels(labels[:2]))
     with pytest.raises(ValueError, match="holds 3 images but .* holds 2 labels"):
         data.load_mnist(tmp_path)
+
+
+# ---------------------------------------------------------------- hostile IDX files (issue 13)
+def traced_peak(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_gzip_with_trailing_garbage_is_refused_after_the_declared_size(tmp_path):
+    # issue 13 item 14: the whole gunzipped stream was read before the header was checked
+    images, labels = sample()
+    write(tmp_path, "train-labels-idx1-ubyte", idx_labels(labels), gz=True)
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb", compresslevel=1) as f:
+        f.write(idx_images(images))
+        zeros = bytes(2**20)
+        for _ in range(64):  # 64 MiB of garbage after the three images
+            f.write(zeros)
+
+    def load():
+        with pytest.raises(ValueError, match="images-idx3-ubyte.gz' is longer than its header"):
+            data.load_mnist(tmp_path)
+
+    assert traced_peak(load) < 16e6
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_header_claiming_a_billion_images_reads_only_what_is_there(tmp_path, gz):
+    good_folder(tmp_path)
+    payload = struct.pack(">IIII", 2051, 10**9, 28, 28) + bytes(100)
+    write(tmp_path, "train-images-idx3-ubyte", payload, gz)
+    if gz:
+        (tmp_path / "train-images-idx3-ubyte").unlink()
+
+    def load():
+        with pytest.raises(ValueError, match=r"is truncated: the header \(1000000000, 28, 28\)"):
+            data.load_mnist(tmp_path)
+
+    assert traced_peak(load) < 16e6
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_an_idx_file_with_no_items_loads_as_empty_arrays(tmp_path, gz):
+    write(tmp_path, "t10k-images-idx3-ubyte", idx_images(np.zeros((0, 28, 28))), gz)
+    write(tmp_path, "t10k-labels-idx1-ubyte", idx_labels([]), gz)
+    X, y = data.load_mnist(tmp_path, kind="test")
+    assert X.shape == (0, 784) and X.dtype == np.float32
+    assert y.shape == (0,) and y.dtype == np.int64
