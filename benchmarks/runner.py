@@ -9,6 +9,7 @@ Tabled workloads (each module's ``run(quick)`` returns ``{"rows": [...]}``, see
 ``bench_overhead``, ``bench_deep``, ``bench_memory``. Also run and recorded as-is:
 ``bench_chain`` and ``bench_viz`` (the latter when present). A workload that
 raises is reported and the others still run; the exit status is then 1.
+Tabled too: ``bench_optim`` (optimizer steps) and ``bench_data`` (mini-batches).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from .common import SETTLE_S, TORCH_THREADS, WARM_FRACTION, environment
 
 TABLED = ("bench_mlp", "bench_scalar", "bench_overhead", "bench_deep", "bench_memory")
+TABLED += ("bench_optim", "bench_data")
 EXTRAS = ("bench_chain", "bench_viz")
 PEERS = ("numpy", "torch", "micrograd")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
