@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flags, check_hyper, in_dtype
+from .optimizer import Optimizer, in_dtype
 
 
 class Adagrad(Optimizer):
@@ -41,13 +41,8 @@ class Adagrad(Optimizer):
         defaults |= {"initial_accumulator_value": initial_accumulator_value, "eps": eps}
         super().__init__(params, {**defaults, "maximize": maximize})
 
-    def _check(self, group: dict[str, Any]) -> None:
-        check_hyper("Adagrad", "learning rate", group["lr"])
-        check_hyper("Adagrad", "lr_decay value", group["lr_decay"])
-        check_hyper("Adagrad", "weight_decay value", group["weight_decay"])
-        check_hyper("Adagrad", "initial_accumulator_value", group["initial_accumulator_value"])
-        check_hyper("Adagrad", "epsilon value", group["eps"])
-        check_flags("Adagrad", group, "maximize")
+    numbers = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    flags = ("maximize",)
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
         return ("step", "sum")

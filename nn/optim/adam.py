@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flags, check_hyper, in_dtype
+from .optimizer import Optimizer, check_hyper, in_dtype
 
 
 class Adam(Optimizer):
@@ -44,13 +44,12 @@ class Adam(Optimizer):
         defaults |= {"amsgrad": amsgrad, "maximize": maximize}
         super().__init__(params, {**defaults, "decoupled_weight_decay": decoupled_weight_decay})
 
+    numbers = ("lr", "eps", "weight_decay")
+    flags = ("amsgrad", "maximize", "decoupled_weight_decay")
+
     def _check(self, group: dict[str, Any]) -> None:
-        name = type(self).__name__
-        check_hyper(name, "learning rate", group["lr"])
-        check_hyper(name, "epsilon", group["eps"])
-        check_hyper(name, "weight_decay", group["weight_decay"])
-        check_flags(name, group, "amsgrad", "maximize", "decoupled_weight_decay")
-        betas = group["betas"]
+        super()._check(group)
+        name, betas = type(self).__name__, group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair, got {betas!r}")
         for i in range(2):

@@ -30,18 +30,26 @@ import autograd as ag
 #: The per-parameter entry that counts the steps taken (a 0-d int64 array).
 STEP = "step"
 
+#: How error messages name hyper-parameters (as PyTorch's do); others by their key.
+_LABELS = {"lr": "learning rate", "eps": "epsilon"}
+
 
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad``, ``step``, state dicts.
 
-    A subclass lists every state entry it may hold in ``state_keys``, and implements
-    ``_check(group)`` (validate hyper-parameters), ``_state_names(group)`` (the entries
-    a parameter's state must hold under ``group``'s hyper-parameters) and
-    ``_update(param, grad, state, group)`` (one step for one parameter). Fresh state
-    (``_init_state``) is a zero step count and zeros shaped like the parameter.
+    A subclass lists every state entry it may hold in ``state_keys`` and its
+    hyper-parameters in ``numbers`` (reals >= 0) and ``flags`` (bools), which
+    ``_check(group)`` validates (extend it for other rules), and implements
+    ``_state_names(group)`` (the entries a parameter's state must hold under
+    ``group``'s hyper-parameters) and ``_update(param, grad, state, group)`` (one step
+    for one parameter). Fresh state (``_init_state``) is a zero step count and zeros
+    shaped like the parameter.
     """
 
     state_keys: tuple[str, ...] = ()
+    #: Hyper-parameters that must be real numbers >= 0, and those that must be bools.
+    numbers: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -97,7 +105,13 @@ class Optimizer:
 
     # ------------------------------------------------------------------ subclass hooks
     def _check(self, group: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Validate ``group``'s hyper-parameters (``ValueError`` naming the first bad one)."""
+        name = type(self).__name__
+        for key in self.numbers:
+            check_hyper(name, _LABELS.get(key, key), group[key])
+        for key in self.flags:
+            if not isinstance(group[key], (bool, np.bool_)):
+                raise ValueError(f"{name}: {key} must be True or False, got {group[key]!r}")
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
         raise NotImplementedError
@@ -308,13 +322,6 @@ def check_hyper(
     number = isinstance(value, Real) and not isinstance(value, bool)
     if not number or not (low <= value < high if high_open else low <= value <= high):
         raise ValueError(f"{optimizer}: invalid {label} {value!r}")
-
-
-def check_flags(optimizer: str, group: dict[str, Any], *keys: str) -> None:
-    """Each ``group[key]`` must be a bool."""
-    for key in keys:
-        if not isinstance(group[key], (bool, np.bool_)):
-            raise ValueError(f"{optimizer}: {key} must be True or False, got {group[key]!r}")
 
 
 def in_dtype(value: Any, param: ag.Tensor) -> np.ndarray:

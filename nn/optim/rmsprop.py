@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flags, check_hyper
+from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -43,13 +43,8 @@ class RMSprop(Optimizer):
         defaults |= {"momentum": momentum, "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def _check(self, group: dict[str, Any]) -> None:
-        check_hyper("RMSprop", "learning rate", group["lr"])
-        check_hyper("RMSprop", "alpha value", group["alpha"])
-        check_hyper("RMSprop", "epsilon value", group["eps"])
-        check_hyper("RMSprop", "weight_decay value", group["weight_decay"])
-        check_hyper("RMSprop", "momentum value", group["momentum"])
-        check_flags("RMSprop", group, "centered", "maximize")
+    numbers = ("lr", "alpha", "eps", "weight_decay", "momentum")
+    flags = ("centered", "maximize")
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
         names = ("step", "square_avg")

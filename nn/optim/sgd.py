@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flags, check_hyper
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -42,12 +42,11 @@ class SGD(Optimizer):
         defaults |= {"weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)
 
+    numbers = ("lr", "momentum", "dampening", "weight_decay")
+    flags = ("nesterov", "maximize")
+
     def _check(self, group: dict[str, Any]) -> None:
-        check_hyper("SGD", "learning rate", group["lr"])
-        check_hyper("SGD", "momentum", group["momentum"])
-        check_hyper("SGD", "dampening", group["dampening"])
-        check_hyper("SGD", "weight_decay", group["weight_decay"])
-        check_flags("SGD", group, "nesterov", "maximize")
+        super()._check(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
 
