@@ -53,13 +53,8 @@ class Adagrad(Optimizer):
         return state
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
-        if group["maximize"]:
-            grad = -grad
-        step = state["step"]
-        step += 1
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
-        clr = in_dtype(group["lr"] / (1 + (step - 1) * group["lr_decay"]), param)
+        grad = self._gradient(param, grad, group)
+        clr = in_dtype(group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]), param)
         state_sum = state["sum"]
         state_sum += grad * grad
         std = np.sqrt(state_sum)

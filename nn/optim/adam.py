@@ -60,16 +60,11 @@ class Adam(Optimizer):
         return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        step = state["step"]
-        step += 1
-        if weight_decay:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad + weight_decay * param.data
+        lr, (beta1, beta2), step = group["lr"], group["betas"], state["step"]
+        decoupled = group["decoupled_weight_decay"]
+        if decoupled and group["weight_decay"]:
+            param.mul_(1 - lr * group["weight_decay"])
+        grad = self._gradient(param, grad, group, l2=not decoupled)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg += (grad - exp_avg) * (1 - beta1)
         exp_avg_sq *= beta2

@@ -42,8 +42,9 @@ class Optimizer:
     ``_check(group)`` validates (extend it for other rules), and implements
     ``_state_names(group)`` (the entries a parameter's state must hold under
     ``group``'s hyper-parameters) and ``_update(param, grad, state, group)`` (one step
-    for one parameter). Fresh state (``_init_state``) is a zero step count and zeros
-    shaped like the parameter.
+    for one parameter; ``state["step"]``, if it has one, already counts this step).
+    Fresh state (``_init_state``) is a zero step count and zeros shaped like the
+    parameter.
     """
 
     state_keys: tuple[str, ...] = ()
@@ -124,6 +125,16 @@ class Optimizer:
         return {name: _fresh(name, param) for name in self._state_names(group)}
 
     @staticmethod
+    def _gradient(param: ag.Tensor, grad: Any, group: dict[str, Any], l2: bool = True) -> Any:
+        """The gradient a rule follows: ``-grad`` with ``maximize``, plus
+        ``weight_decay * p`` (L2 weight decay, unless ``l2`` is False)."""
+        if group["maximize"]:
+            grad = -grad
+        if l2 and group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        return grad
+
+    @staticmethod
     def _entry(state: dict[str, np.ndarray], name: str, param: ag.Tensor) -> np.ndarray:
         """``state[name]``, made fresh if missing (a hyper-parameter that switches an
         entry on, such as ``amsgrad``, was changed after the first step)."""
@@ -157,6 +168,9 @@ class Optimizer:
                         state = states.get(p)
                         if state is None:
                             state = states[p] = self._init_state(p, group)
+                        step = state.get(STEP)
+                        if step is not None:
+                            step += 1  # in place: the count is data (see the module docstring)
                         self._update(p, grad.data, state, group)
         self._step_count += 1
         return loss

@@ -53,12 +53,7 @@ class RMSprop(Optimizer):
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
-        if group["maximize"]:
-            grad = -grad
-        step = state["step"]
-        step += 1
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = self._gradient(param, grad, group)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

@@ -54,11 +54,8 @@ class SGD(Optimizer):
         return ()  # the momentum buffer is the first step's gradient, made then
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay:
-            grad = grad + weight_decay * param.data
+        momentum = group["momentum"]
+        grad = self._gradient(param, grad, group)
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
