@@ -9,8 +9,8 @@ parameters whose ``grad`` is None are skipped.
 Per-parameter state lives in ``optimizer.state[p]`` (a dict, as PyTorch's). Every
 entry is an ndarray updated in place, the step count included (a 0-d int64 array):
 state that changes from step to step is data, never a Python number baked into the
-code, so a compiled training step (``ag.compile``) reads its current value at every
-call. Hyper-parameters (``group["lr"]`` ...) are Python numbers that schedulers
+code, so that a compiled training step (``ag.compile``) can read its current value at
+every call. Hyper-parameters (``group["lr"]`` ...) are Python numbers that schedulers
 change. ``state_dict()`` / ``load_state_dict()`` save and restore both, keyed by the
 parameter's position as PyTorch's are; loading checks everything first.
 """
