@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, in_dtype
+from .optimizer import Optimizer, in_dtype, scratch
 
 
 class Adagrad(Optimizer):
@@ -54,9 +54,12 @@ class Adagrad(Optimizer):
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict) -> None:
         grad = self._gradient(param, grad, group)
-        clr = in_dtype(group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]), param)
         state_sum = state["sum"]
-        state_sum += grad * grad
-        std = np.sqrt(state_sum)
-        std += group["eps"]
-        param.add_(grad / std, alpha=-clr)
+        work = scratch(grad, state_sum)  # one buffer for every intermediate below
+        np.multiply(grad, grad, out=work)
+        state_sum += work  # s + g²
+        np.sqrt(state_sum, out=work)
+        work += group["eps"]
+        np.divide(grad, work, out=work)
+        work *= in_dtype(-group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]), param)
+        param.add_(work)

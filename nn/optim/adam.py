@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyper, in_dtype
+from .optimizer import Optimizer, check_hyper, in_dtype, scratch
 
 
 class Adam(Optimizer):
@@ -66,17 +66,24 @@ class Adam(Optimizer):
             param.mul_(1 - lr * group["weight_decay"])
         grad = self._gradient(param, grad, group, l2=not decoupled)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (grad - exp_avg) * (1 - beta1)
+        work = scratch(grad, exp_avg)  # one buffer for every intermediate below
+        np.subtract(grad, exp_avg, out=work)
+        work *= 1 - beta1
+        exp_avg += work  # m + (1 - b1)(g - m)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        np.multiply(grad, 1 - beta2, out=work)
+        work *= grad
+        exp_avg_sq += work  # b2 v + (1 - b2) g²
         if group["amsgrad"]:
             max_exp_avg_sq = self._entry(state, "max_exp_avg_sq", param)
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             exp_avg_sq = max_exp_avg_sq
-        step_size = in_dtype(lr / (1 - beta1**step), param)
-        bias_correction2_sqrt = in_dtype((1 - beta2**step) ** 0.5, param)
-        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + group["eps"]
-        param.add_(exp_avg / denom, alpha=-step_size)
+        np.sqrt(exp_avg_sq, out=work)
+        work /= in_dtype((1 - beta2**step) ** 0.5, param)
+        work += group["eps"]  # sqrt(v̂) / sqrt(1 - b2^t) + eps
+        np.divide(exp_avg, work, out=work)
+        work *= in_dtype(-lr / (1 - beta1**step), param)
+        param.add_(work)
 
 
 class AdamW(Adam):

@@ -338,6 +338,13 @@ def check_hyper(
         raise ValueError(f"{optimizer}: invalid {label} {value!r}")
 
 
+def scratch(grad: Any, entry: np.ndarray) -> np.ndarray:
+    """An uninitialised array for a rule's intermediates, shaped like the state ``entry``
+    (0-d for a scalar parameter) and of the gradient's and entry's common dtype: one
+    allocation a step instead of one per operation (each large one a fresh mapping)."""
+    return np.empty(np.shape(entry), np.result_type(grad, entry))
+
+
 def in_dtype(value: Any, param: ag.Tensor) -> np.ndarray:
     """A scalar computed from the step count (float64) as a value of ``param``'s dtype,
     so a float32 update stays float32 (PyTorch rounds such scalars the same way)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, scratch
 
 
 class RMSprop(Optimizer):
@@ -55,19 +55,27 @@ class RMSprop(Optimizer):
         alpha, momentum = group["alpha"], group["momentum"]
         grad = self._gradient(param, grad, group)
         square_avg = state["square_avg"]
+        work = scratch(grad, square_avg)  # one buffer for every intermediate below
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        np.multiply(grad, 1 - alpha, out=work)
+        work *= grad
+        square_avg += work  # alpha v + (1 - alpha) g²
         if group["centered"]:
             grad_avg = self._entry(state, "grad_avg", param)
-            grad_avg += (grad - grad_avg) * (1 - alpha)
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            np.subtract(grad, grad_avg, out=work)
+            work *= 1 - alpha
+            grad_avg += work  # a + (1 - alpha)(g - a)
+            np.multiply(grad_avg, grad_avg, out=work)
+            np.subtract(square_avg, work, out=work)
+            np.sqrt(work, out=work)
         else:
-            avg = np.sqrt(square_avg)
-        avg += group["eps"]
+            np.sqrt(square_avg, out=work)
+        work += group["eps"]  # the denominator d
+        np.divide(grad, work, out=work)
         if momentum > 0:
             buf = self._entry(state, "momentum_buffer", param)
             buf *= momentum
-            buf += grad / avg
-            param.add_(buf, alpha=-group["lr"])
-        else:
-            param.add_(grad / avg, alpha=-group["lr"])
+            buf += work
+            work[...] = buf
+        work *= -group["lr"]
+        param.add_(work)
