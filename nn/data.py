@@ -84,17 +84,17 @@ def default_collate(batch: list[Any]) -> Any:
     returns a list). Anything else raises ``TypeError``: pass a ``collate_fn``.
     """
     elem = batch[0]
-    if isinstance(elem, ag.Tensor):
-        _same_shapes(batch)
-        return ag.stack(batch)
-    if isinstance(elem, np.ndarray):
+    if isinstance(elem, (ag.Tensor, np.ndarray)):
         if elem.dtype.kind not in "biufc":
             raise TypeError(
                 f"default_collate: cannot batch numpy arrays of dtype {elem.dtype} into a "
                 f"Tensor; pass a collate_fn"
             )
-        _same_shapes(batch)
-        return ag.Tensor(np.stack(batch))
+        try:
+            return ag.stack(batch) if isinstance(elem, ag.Tensor) else ag.Tensor(np.stack(batch))
+        except ValueError:
+            _same_shapes(batch)  # the clear message, if shapes are the cause
+            raise
     if isinstance(elem, (np.generic, bool, int, float)):
         if isinstance(elem, float):
             return ag.Tensor(np.array(batch, dtype=np.float64))
@@ -129,6 +129,7 @@ def default_collate(batch: list[Any]) -> Any:
 
 
 def _same_shapes(batch: list[Any]) -> None:
+    """A ``ValueError`` naming the first sample whose shape differs from sample 0's."""
     for j, item in enumerate(batch):
         if np.shape(item) != np.shape(batch[0]):
             raise ValueError(
