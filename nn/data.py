@@ -130,12 +130,13 @@ def default_collate(batch: list[Any]) -> Any:
 
 def _same_shapes(batch: list[Any]) -> None:
     """A ``ValueError`` naming the first sample whose shape differs from sample 0's."""
+    first = batch[0].shape
     for j, item in enumerate(batch):
-        if np.shape(item) != np.shape(batch[0]):
+        if getattr(item, "shape", None) != first:
             raise ValueError(
-                f"default_collate: sample {j} of the batch has shape {np.shape(item)}, "
-                f"sample 0 has {np.shape(batch[0])}; stacking needs equal shapes (pad the "
-                f"samples, or pass a collate_fn)"
+                f"default_collate: sample {j} of the batch has shape "
+                f"{getattr(item, 'shape', type(item).__name__)}, sample 0 has {first}; "
+                f"stacking needs equal shapes (pad the samples, or pass a collate_fn)"
             )
 
 
