@@ -10,6 +10,7 @@ Tabled workloads (each module's ``run(quick)`` returns ``{"rows": [...]}``, see
 ``bench_lstm``, ``bench_transformer``. Also run and recorded as-is:
 ``bench_chain`` and ``bench_viz`` (the latter when present). A workload that
 raises is reported and the others still run; the exit status is then 1.
+Tabled too: ``bench_optim`` (optimizer steps) and ``bench_data`` (mini-batches).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ TABLED = (
     "bench_einsum",
     "bench_lstm",
     "bench_transformer",
+    "bench_optim",
+    "bench_data",
 )
 EXTRAS = ("bench_chain", "bench_viz")
 PEERS = ("numpy", "torch", "micrograd")

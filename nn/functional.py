@@ -48,7 +48,7 @@ from autograd import (  # the engine's primitives, one node each
     softplus,
     tanh,
 )
-from autograd.ops.neural import checked_labels, classes_last
+from autograd.ops.neural import check_reduction, checked_labels, classes_last
 from autograd.random import Rng, as_rng
 
 __all__ = [
@@ -93,17 +93,13 @@ __all__ = [
     "softplus",
 ]
 
-REDUCTIONS = ("mean", "sum", "none")
-
-
 def _reduce(losses: ag.Tensor, reduction: str, fn: str) -> ag.Tensor:
+    check_reduction(reduction, fn)
     if reduction == "mean":
         return losses.mean()
     if reduction == "sum":
         return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return losses
 
 
 def _same_shape(fn: str, a: ag.Tensor, b: ag.Tensor) -> None:
@@ -290,8 +286,7 @@ def nll_loss(
     labels = np.asarray(ag.as_tensor(target).data)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must be int labels, got dtype {labels.dtype}")
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction, "nll_loss")
     rows, flat, label_shape = classes_last(log_probs, labels, "nll_loss")
     ignore = checked_labels(flat, rows.shape[1], ignore_index, "nll_loss")
     keep = np.ones(flat.shape, bool) if ignore is None else flat != ignore

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import autograd as ag
+from autograd.ops.neural import check_reduction
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from .module import Module
@@ -22,10 +23,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean", **options: Any) -> None:
         super().__init__()
-        if reduction not in F.REDUCTIONS:
-            raise ValueError(
-                f"{type(self).__name__}: reduction must be one of {F.REDUCTIONS}, got {reduction!r}"
-            )
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
         self.options = options  # the function's keyword arguments
 

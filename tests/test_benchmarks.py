@@ -195,3 +195,23 @@ def test_cnn_floor_gradients_match_central_differences():
             down = floor.grads(images, y)[0]
             weights[name][index] = saved
             assert grads[name][index] == pytest.approx((up - down) / 2e-6, abs=1e-7)
+
+
+def test_optimizer_and_data_checks_catch_a_different_computation():
+    from benchmarks import bench_data, bench_optim
+
+    params, grads = bench_optim.make_problem((4, 8, 2))
+    assert bench_optim.check_steps(bench_optim.build_cases(None, params, grads)) < 1e-6
+    cases = bench_optim.build_cases(None, params, grads)
+    cases["engine"] = (lambda: None, cases["engine"][1])  # a step that does nothing
+    with pytest.raises(AssertionError, match="parameter 0 differs between engine and numpy"):
+        bench_optim.check_steps(cases)
+    X, y = np.arange(600.0, dtype=np.float32).reshape(300, 2), np.arange(300)  # noqa: N806
+    passes = {
+        "engine": lambda shuffle: bench_data.engine_batches((X, y), shuffle, 0),
+        "numpy": lambda shuffle: bench_data.numpy_batches(X, y, shuffle, 0),
+    }
+    bench_data.check_batches(passes)
+    passes["engine"] = lambda shuffle: bench_data.engine_batches((X, y[::-1]), shuffle, 0)
+    with pytest.raises(AssertionError, match="engine's batches differ from numpy's"):
+        bench_data.check_batches(passes)

@@ -150,8 +150,8 @@ def test_cnn_digits_trains_lenet5_on_mnist_idx_files(tmp_path):
     assert result["confusion"].sum() == 20 and result["gradcheck"] is True
 
 
-def test_pytorch_habits_code_gives_pytorchs_numbers():
-    result = load("pytorch_habits").main()
+def test_pytorch_ops_code_gives_pytorchs_numbers():
+    result = load("pytorch_ops").main()
     assert np.isfinite(result["topograd"]["loss"])
     if result["torch"] is not None:  # the same source ran on PyTorch
         assert result["topograd"]["index"] == result["torch"]["index"]
@@ -182,3 +182,46 @@ def test_char_transformer_refuses_more_characters_than_its_positions():
     model = char_lm.CharTransformer(10, d_model=8, heads=2, layers=1, rng=0)
     with pytest.raises(ValueError, match="65 characters .* longer than its 64 learned positions"):
         model(np.zeros((1, 65), dtype=np.int64))
+
+
+TORCH_IMPORTS = """import torch as ag
+import torch.nn as nn
+from torch import optim
+from torch.func import functional_call, hessian
+from torch.utils.data import DataLoader, TensorDataset
+"""
+
+
+def pytorch_version_of(source: str) -> str:
+    """``source`` with its import block swapped for PyTorch's."""
+    start = source.index("# --- imports: the only lines that differ from the PyTorch version ---")
+    end = source.index("# --- end of imports ---")
+    return source[:start] + TORCH_IMPORTS + source[end:]
+
+
+def check_habits_result(result, epochs):
+    assert result["losses"][-1] < 0.1 * result["losses"][0]
+    assert result["accuracy"] >= 0.95
+    rates = result["rates"]
+    assert len(rates) == epochs * 19  # 600 samples, batches of 32
+    peak = int(np.argmax(rates))
+    assert rates[peak] == pytest.approx(0.01, rel=1e-3) and abs(peak - 0.3 * len(rates)) <= 2
+    assert rates[0] < rates[peak] and rates[-1] < 1e-5  # OneCycleLR's warm-up and annealing
+    assert result["bias_hessian"].shape == (3, 3)
+    np.testing.assert_allclose(result["bias_hessian"], result["closed_form"], atol=1e-6)
+    assert np.abs(result["closed_form"]).max() > 1e-4  # not a vacuous comparison
+    assert result["state_keys"][:3] == ["mean", "stem.weight", "stem.bias"]
+    assert "blocks.2.weight" in result["state_keys"]
+
+
+def test_pytorch_habits_train_and_take_a_functional_call_hessian():
+    check_habits_result(load("pytorch_habits").main(epochs=8), epochs=8)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+def test_pytorch_habits_is_the_pytorch_script_up_to_imports():
+    pytest.importorskip("torch")
+    source = (EXAMPLES / "pytorch_habits.py").read_text(encoding="utf-8")
+    namespace = {"__name__": "pytorch_habits_with_torch"}
+    exec(compile(pytorch_version_of(source), "pytorch_habits (PyTorch)", "exec"), namespace)  # noqa: S102
+    check_habits_result(namespace["main"](epochs=8), epochs=8)

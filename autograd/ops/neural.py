@@ -19,6 +19,12 @@ from .shape import reshape, transpose
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def check_reduction(reduction: str, where: str) -> None:
+    """Raise ``ValueError`` naming ``where`` unless ``reduction`` is one of :data:`REDUCTIONS`."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     x = np.asarray(x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -197,8 +203,7 @@ def softmax_cross_entropy(
     gradient is ``(S - q)`` over the rows that count. ``reduction``: ``"mean"``, ``"sum"``
     or ``"none"`` (one loss per label, in the labels' shape).
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if np.ndim(unwrap(logits)) == 2:
