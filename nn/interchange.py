@@ -9,8 +9,11 @@ and only those differences are translated:
   ``W1, b1, W2, b2`` are ``0.weight`` (transposed), ``0.bias``, ``2.weight``, ``2.bias``.
 - ``nn.MLP`` is the ``torch.nn.Sequential`` of its ``layers``: the ``layers.`` level goes.
 
-Any other module maps by its own attribute path, so a model built of these layers loads into
-the ``torch.nn`` model with the same attribute names. Nothing here imports torch: torch tensors
+Every other layer (convolutions, batch/group/layer norm, embeddings, the recurrent layers
+and cells, multi-head attention, the transformer encoder) already stores PyTorch's names
+and layouts and maps by its own attribute path, so a model built of these layers loads
+into the ``torch.nn`` model with the same attribute names (each checked against torch in
+``tests/nn/test_nn_interchange.py``). Nothing here imports torch: torch tensors
 given to :func:`load_torch_state_dict` are read through their ``detach``/``numpy`` methods.
 """
 

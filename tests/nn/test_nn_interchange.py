@@ -96,3 +96,97 @@ def test_the_equivalent_torch_model_gives_the_same_outputs_both_ways():
     with torch.no_grad():
         expected = trained(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(fresh(ag.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def _layer_pairs(torch):
+    """(topograd layer, the equivalent torch.nn layer, example inputs) for every layer."""
+    rng = np.random.default_rng(0)
+
+    def x(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    tnn = torch.nn
+    encoder = dict(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True)
+    return {
+        "Linear": (nn.Linear(4, 3), tnn.Linear(4, 3), (x(2, 4),)),
+        "Conv1d": (nn.Conv1d(2, 3, 3, padding=1), tnn.Conv1d(2, 3, 3, padding=1), (x(2, 2, 7),)),
+        "Conv2d": (
+            nn.Conv2d(2, 4, 3, stride=2, groups=2),
+            tnn.Conv2d(2, 4, 3, stride=2, groups=2),
+            (x(2, 2, 7, 7),),
+        ),
+        "ConvTranspose2d": (
+            nn.ConvTranspose2d(2, 3, 3, stride=2),
+            tnn.ConvTranspose2d(2, 3, 3, stride=2),
+            (x(2, 2, 4, 4),),
+        ),
+        "BatchNorm1d": (nn.BatchNorm1d(3).eval(), tnn.BatchNorm1d(3).eval(), (x(4, 3),)),
+        "BatchNorm2d": (nn.BatchNorm2d(3).eval(), tnn.BatchNorm2d(3).eval(), (x(2, 3, 4, 4),)),
+        "GroupNorm": (nn.GroupNorm(2, 4), tnn.GroupNorm(2, 4), (x(2, 4, 3, 3),)),
+        "LayerNorm": (nn.LayerNorm(5), tnn.LayerNorm(5), (x(2, 3, 5),)),
+        "Embedding": (nn.Embedding(10, 4), tnn.Embedding(10, 4), (np.array([[1, 2], [3, 9]]),)),
+        "RNN": (
+            nn.RNN(3, 5, num_layers=2, batch_first=True),
+            tnn.RNN(3, 5, num_layers=2, batch_first=True),
+            (x(2, 4, 3),),
+        ),
+        "LSTM": (
+            nn.LSTM(3, 5, bidirectional=True),
+            tnn.LSTM(3, 5, bidirectional=True),
+            (x(4, 2, 3),),
+        ),
+        "GRU": (nn.GRU(3, 5, num_layers=2), tnn.GRU(3, 5, num_layers=2), (x(4, 2, 3),)),
+        "RNNCell": (nn.RNNCell(3, 5), tnn.RNNCell(3, 5), (x(2, 3),)),
+        "LSTMCell": (nn.LSTMCell(3, 5), tnn.LSTMCell(3, 5), (x(2, 3),)),
+        "GRUCell": (nn.GRUCell(3, 5), tnn.GRUCell(3, 5), (x(2, 3),)),
+        "MultiheadAttention": (
+            nn.MultiheadAttention(8, 2, batch_first=True),
+            tnn.MultiheadAttention(8, 2, batch_first=True),
+            (x(2, 5, 8), x(2, 5, 8), x(2, 5, 8)),
+        ),
+        "TransformerEncoderLayer": (
+            nn.TransformerEncoderLayer(**encoder).eval(),
+            tnn.TransformerEncoderLayer(**encoder).eval(),
+            (x(2, 5, 8),),
+        ),
+        "TransformerEncoder": (
+            nn.TransformerEncoder(nn.TransformerEncoderLayer(**encoder, norm_first=True), 2).eval(),
+            tnn.TransformerEncoder(
+                tnn.TransformerEncoderLayer(**encoder, norm_first=True),
+                2,
+                enable_nested_tensor=False,
+            ).eval(),
+            (x(2, 5, 8),),
+        ),
+        "MLP": (
+            nn.MLP([4, 6, 3]),
+            tnn.Sequential(tnn.Linear(4, 6), tnn.ReLU(), tnn.Linear(6, 3)),
+            (x(2, 4),),
+        ),
+    }
+
+
+LAYERS = [
+    "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
+    "LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "MLP",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_every_layer_round_trips_through_its_torch_nn_equivalent(name):
+    # issue 19: the same keys in the same order, and the same outputs after loading either way
+    torch = pytest.importorskip("torch")
+    ours, theirs, args = _layer_pairs(torch)[name]
+    state = nn.to_torch_state_dict(ours)
+    assert list(state) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    first = lambda out: out[0] if isinstance(out, tuple) else out  # noqa: E731
+    expected = first(ours(*args)).numpy()
+    with torch.no_grad():
+        got = first(theirs(*[torch.from_numpy(a) for a in args])).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    for p in ours.parameters():
+        p.data[...] = 0
+    nn.load_torch_state_dict(ours, theirs.state_dict())
+    np.testing.assert_array_equal(first(ours(*args)).numpy(), expected)
