@@ -221,7 +221,7 @@ def main(
     if graph:
         inputs, targets = windows(valid_ids, valid_starts[:1])
         small = loss_of(models["transformer"], inputs[:, :8], targets[:, :8])  # 8 positions
-        picture = ag.draw(small, graph, modules="cluster", rankdir="TB", show_data=False)
+        picture = ag.draw(small, graph, show_data=False)  # readable defaults: modules, folds
         say(f"wrote {picture}")
     return results
 
