@@ -249,8 +249,11 @@ def test_threads_creating_and_filling_fresh_tensors_do_not_race():
 
     def work() -> None:
         try:
-            for k in range(5000):
-                ag.zeros(4).fill_(float(k))  # fresh arrays: the registry sweeps dead ones
+            for _ in range(8):  # batches of live tensors, then all dead at once: the
+                batch = [ag.zeros(4) for _ in range(3000)]  # registry sweeps many entries
+                for t in batch:
+                    t.fill_(1.0)
+                del batch
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
