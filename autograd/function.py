@@ -83,30 +83,38 @@ def _forward_of(cls: type[Function]) -> Any:
 
 def _vjp_of(cls: type[Function]) -> Any:
     def vjp(xp: Any, g: Any, out: Any, *inputs: Any, ctx: FunctionCtx) -> tuple[Any, ...]:
-        as_tensor = isinstance(g, Tensor)
-        grads = cls.backward(ctx, np.asarray(g))
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        if len(grads) != len(inputs):
-            raise RuntimeError(
-                f"{cls.__name__}.backward returned {len(grads)} gradients, but forward "
-                f"took {len(inputs)} inputs: return one gradient (or None) per input"
-            )
-        return tuple(
-            _checked(cls, i, gi, x, as_tensor) for i, (gi, x) in enumerate(zip(grads, inputs))
-        )
+        if isinstance(g, Tensor):  # create_graph: the gradient is a constant
+            shapes = tuple(getattr(x, "shape", ()) for x in inputs)
+            grads = _backward(cls, ctx, g.numpy(), shapes)
+            return tuple(None if gi is None else Tensor(gi) for gi in grads)
+        return xp.call(_backward, cls, ctx, g, tuple(getattr(x, "shape", ()) for x in inputs))
 
     return vjp
 
 
-def _checked(cls: type, i: int, grad: Any, x: Any, as_tensor: bool) -> Any:
+def _backward(
+    cls: type[Function], ctx: FunctionCtx, g: Any, shapes: tuple[tuple[int, ...], ...]
+) -> tuple[Any, ...]:
+    """``cls.backward`` on ndarrays, checked: one gradient (or None) per input of ``shapes``."""
+    grads = cls.backward(ctx, np.asarray(g))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != len(shapes):
+        raise RuntimeError(
+            f"{cls.__name__}.backward returned {len(grads)} gradients, but forward "
+            f"took {len(shapes)} inputs: return one gradient (or None) per input"
+        )
+    return tuple(_checked(cls, i, gi, shape) for i, (gi, shape) in enumerate(zip(grads, shapes)))
+
+
+def _checked(cls: type, i: int, grad: Any, shape: tuple[int, ...]) -> Any:
     if grad is None:
         return None
     grad = np.asarray(grad)
     try:
-        np.broadcast_shapes(grad.shape, getattr(x, "shape", ()))
+        np.broadcast_shapes(grad.shape, shape)
     except ValueError:
         raise ValueError(
             f"{cls.__name__}.backward returned a gradient of shape {grad.shape} for input "
-            f"{i} of shape {getattr(x, 'shape', ())}; it must have the input's shape"
+            f"{i} of shape {shape}; it must have the input's shape"
         ) from None
-    return Tensor(grad) if as_tensor else grad
+    return grad

@@ -225,9 +225,15 @@ def _result(
     saved: tuple[Any, ...],
     params: dict[str, Any] | None,
 ) -> Tensor:
-    """The output tensor, with a node when ``record`` (an input requires grad) allows one."""
+    """The output tensor, with a node when ``record`` (an input requires grad) allows one.
+
+    While this thread traces a compiled function, its tracer makes the result (by calling
+    this function again, paused) and records the primitive application.
+    """
     scope = None
-    if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on or a scope
+    if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on, a scope...
+        if state.tracer is not None:  # ... or traces a compiled function: it makes the result
+            return state.tracer.result(prim, out, record, parents, saved, params)
         if state.anomaly:
             check_finite(out, f"'{prim.name}' (forward)")
         record = record and state.grad_enabled

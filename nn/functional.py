@@ -22,7 +22,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from autograd.random import Rng, as_rng
+from autograd.random import Rng, draw
 
 __all__ = [
     "binary_cross_entropy",
@@ -84,7 +84,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Rng = None) -> a
         return x
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = as_rng(rng).random(x.shape) >= p
+    keep = ag.greater_equal(draw(rng, "random", x.shape), p)  # (ops: compiled calls redraw)
     return x * (keep / (1.0 - p)).astype(x.dtype)
 
 

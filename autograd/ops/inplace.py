@@ -12,10 +12,14 @@ augmented assignments ``+= -= *= /=``, with PyTorch's rules.
   takes it over with its graph node, its history rebased as PyTorch's is. Its old
   array is left untouched, so nodes that saved it stay correct; a view taken of it
   earlier does not see the new value.
+
+:func:`update` runs a numpy routine that updates several arrays in place at once (an
+optimizer's step for one parameter) so that compiled functions record it as one call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -68,8 +72,54 @@ def _writable(x: Tensor) -> ndarray:
     return data
 
 
-# Each in-place write below is followed by record_change(data): after the write, see
-# node.record_change. (A helper for the three steps would cost a call per update.)
+# ---------------------------------------------------------------- writing in place
+# Each unrecorded update is a kernel writing into the tensor's array, run by _write (which
+# notes the change in the mutation registry); a compiled function records the same call.
+def _add_into(data: ndarray, other: Any, alpha: float) -> None:
+    data += other if alpha == 1 else other * as_operand(alpha, data)  # numpy's same_kind rule
+
+
+def _mul_into(data: ndarray, other: Any) -> None:
+    data *= as_operand(other, data)
+
+
+def _div_into(data: ndarray, other: Any) -> None:
+    data /= as_operand(other, data)
+
+
+def _copy_into(data: ndarray, source: Any) -> None:
+    np.copyto(data, source, casting="same_kind")
+
+
+def _fill_with(data: ndarray, value: Any) -> None:
+    data.fill(value)
+
+
+def _set_items(data: ndarray, index: Any, value: Any) -> None:
+    data[index] = value
+
+
+def _write(kernel: Callable[..., None], x: Tensor, *operands: Any) -> Tensor:
+    """Run ``kernel(x's array, *operands)``, then note the change (see node.record_change)."""
+    if threads_off_defaults and state.tracer is not None:
+        return state.tracer.call(_write, (kernel, x, *operands))  # recorded, then run
+    data = x.data if type(x.data) is ndarray else _writable(x)
+    kernel(data, *operands)
+    record_change(data)
+    return x
+
+
+def update(kernel: Callable[..., Any], *args: Any) -> Any:
+    """Run ``kernel(*args)``, a numpy routine that updates arrays in place (an optimizer's
+    step for one parameter); returns its result.
+
+    Eagerly it is just the call. A compiled function (``ag.compile``) records it as one
+    call that its replays make again with the values of that call, so whatever Python state
+    the kernel reads (hyper-parameters, state dicts) is read afresh every time.
+    """
+    if threads_off_defaults and state.tracer is not None:
+        return state.tracer.call(kernel, args)
+    return kernel(*args)
 
 
 @op(operators=("__iadd__",))
@@ -77,11 +127,7 @@ def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """``x += alpha * other`` in place (no allocation when ``other`` matches)."""
     if _recorded(x, other, "add_"):
         return _rebase(x, add(x, other if alpha == 1 else multiply(other, alpha)), "add_")
-    data = x.data if type(x.data) is ndarray else _writable(x)
-    other = other.data if isinstance(other, Tensor) else other
-    data += other if alpha == 1 else other * as_operand(alpha, data)  # numpy's same_kind rule
-    record_change(data)
-    return x
+    return _write(_add_into, x, unwrap(other), alpha)
 
 
 @op(operators=("__isub__",))
@@ -89,7 +135,7 @@ def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """``x -= alpha * other`` in place."""
     if _recorded(x, other, "sub_"):
         return _rebase(x, subtract(x, other if alpha == 1 else multiply(other, alpha)), "sub_")
-    return add_(x, other, -alpha)
+    return _write(_add_into, x, unwrap(other), -alpha)
 
 
 @op(operators=("__imul__",))
@@ -97,10 +143,7 @@ def mul_(x: Tensor, other: Any) -> Tensor:
     """``x *= other`` in place."""
     if _recorded(x, other, "mul_"):
         return _rebase(x, multiply(x, other), "mul_")
-    data = _writable(x)
-    data *= as_operand(unwrap(other), data)
-    record_change(data)
-    return x
+    return _write(_mul_into, x, unwrap(other))
 
 
 @op(operators=("__itruediv__",))
@@ -108,10 +151,7 @@ def div_(x: Tensor, other: Any) -> Tensor:
     """``x /= other`` in place."""
     if _recorded(x, other, "div_"):
         return _rebase(x, divide(x, other), "div_")
-    data = _writable(x)
-    data /= as_operand(unwrap(other), data)
-    record_change(data)
-    return x
+    return _write(_div_into, x, unwrap(other))
 
 
 @op()
@@ -120,10 +160,7 @@ def copy_(x: Tensor, source: Any) -> Tensor:
     gradient flows to ``source`` (summed over the broadcast axes), none to the old ``x``."""
     if _recorded(x, source, "copy_"):
         return _rebase(x, where(np.ones(x.shape, bool), source, x), "copy_")
-    data = _writable(x)
-    np.copyto(data, unwrap(source), casting="same_kind")
-    record_change(data)
-    return x
+    return _write(_copy_into, x, unwrap(source))
 
 
 @op()
@@ -131,10 +168,7 @@ def fill_(x: Tensor, value: float) -> Tensor:
     """Set every element of ``x`` to ``value`` in place (recorded: a zero gradient)."""
     if _recorded(x, value, "fill_"):
         return _rebase(x, where(np.ones(x.shape, bool), unwrap(value), x), "fill_")
-    data = _writable(x)
-    data.fill(unwrap(value))
-    record_change(data)
-    return x
+    return _write(_fill_with, x, unwrap(value))
 
 
 @op()
@@ -149,6 +183,4 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     if _recorded(x, value, "__setitem__"):
         _rebase(x, put(x, index, value), "__setitem__")
         return
-    data = _writable(x)
-    data[normalize_index(index)] = unwrap(value)
-    record_change(data)
+    _write(_set_items, x, normalize_index(index), unwrap(value))

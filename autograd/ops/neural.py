@@ -61,7 +61,7 @@ def _cross_entropy_vjp(
     """``(S - I_y) * g / m``. First order reuses the forward's ``S`` (in place, once);
     under ``create_graph`` (Tensor logits) ``S`` is recomputed with differentiable ops."""
     m, k = logits.shape
-    probs = _residual.pop("probs", None) if type(logits) is np.ndarray else None
+    probs = None if isinstance(logits, Tensor) else _residual.pop("probs", None)
     if probs is None:
         delta = xp.softmax(logits, axis=-1) - _one_hot(target, k, logits.dtype)
     elif target.dtype.kind in "iu":

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..optable import op
-from ..primitive import Primitive, apply_unary
-from ..tensor import Axis, Tensor, result_tensor, unwrap
+from ..primitive import Primitive, apply, apply_unary
+from ..tensor import Axis, Tensor, unwrap
+from .elementwise import constant_primitive
 
 
 def check_axis(axis: Any, ndim: int) -> int:
@@ -163,7 +164,7 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def _index_of(find: Any, x: Any, axis: int | None, keepdims: bool) -> Tensor:
     data = unwrap(x)
     axis = None if axis is None else check_axis(axis, np.ndim(data))
-    return result_tensor(find(data, axis=axis, keepdims=keepdims), None)
+    return apply(constant_primitive(find), (data,), {"axis": axis, "keepdims": keepdims})
 
 
 @op()
