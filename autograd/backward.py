@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import enable_grad, state, threads_off_defaults
+from .mode import enable_grad, state, tracing_threads
 from .node import FreedArray, Node, changed_since, last_mutation
 from .ops.namespaces import NUMPY_NS, TENSOR_NS
 from .primitive import check_finite, unchanged
@@ -157,7 +157,7 @@ def run_backward(
     grad = as_tensor(grad) if create_graph else unwrap(grad)
     inputs_of = _graph_inputs if create_graph else None  # (node, g) -> args, out, params
     store = _store_leaf_grads
-    tracer = state.tracer if threads_off_defaults else None
+    tracer = state.tracer if tracing_threads else None
     if tracer is not None:  # tracing a compiled function: the pass is recorded as it runs
         xp, grad, inputs_of, store = tracer.backward(xp, grad, inputs_of, store)
     results = None if targets is None else [None] * len(targets)

@@ -42,13 +42,19 @@ state = _ThreadState()
 #: and removes only its own ident (atomic set operations).
 threads_off_defaults: set[int] = set()
 
+#: Idents of the threads tracing a compiled function (each also off the defaults). Hooks
+#: outside the ops test this set before reading the thread's tracer.
+tracing_threads: set[int] = set()
+
 
 def _refresh() -> None:
     """Count this thread in :data:`threads_off_defaults` or out, after a change."""
-    if state.grad_enabled and not state.anomaly and state.scope is None and state.tracer is None:
-        threads_off_defaults.discard(threading.get_ident())
+    ident = threading.get_ident()
+    if state.grad_enabled and not state.anomaly and state.scope is None:
+        if ident not in tracing_threads:
+            threads_off_defaults.discard(ident)
     else:
-        threads_off_defaults.add(threading.get_ident())
+        threads_off_defaults.add(ident)
 
 
 def is_grad_enabled() -> bool:
@@ -76,6 +82,12 @@ def set_tracer(tracer: Any) -> Any:
     """Make ``tracer`` (or None) record this thread's ops; returns the previous tracer."""
     previous = state.tracer
     state.tracer = tracer
+    ident = threading.get_ident()
+    if tracer is None:
+        tracing_threads.discard(ident)
+    else:
+        tracing_threads.add(ident)
+        threads_off_defaults.add(ident)
     _refresh()
     return previous
 
@@ -86,9 +98,8 @@ def enter_scope(module: object) -> tuple[object, ...] | None:
     state.scope = (module,) if previous is None else previous + (module,)
     if previous is None:  # the outermost module: ops now record a scope
         _refresh()
-    tracer = state.tracer
-    if tracer is not None:  # a compiled program depends on the module's Python state
-        tracer.entered(module)
+    if tracing_threads and state.tracer is not None:  # a program depends on the module's state
+        state.tracer.entered(module)
     return previous
 
 

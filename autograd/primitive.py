@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import state, threads_off_defaults
+from .mode import state, threads_off_defaults, tracing_threads
 from .node import Node, clock, is_large, stand_in
 from .tensor import Tensor, result_tensor
 
@@ -232,7 +232,7 @@ def _result(
     """
     scope = None
     if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on, a scope...
-        if state.tracer is not None:  # ... or traces a compiled function: it makes the result
+        if tracing_threads and state.tracer is not None:  # ... or traces: the tracer makes it
             return state.tracer.result(prim, out, record, parents, saved, params)
         if state.anomaly:
             check_finite(out, f"'{prim.name}' (forward)")

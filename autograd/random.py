@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import state, threads_off_defaults
+from .mode import state, tracing_threads
 
 Rng = np.random.Generator | int | None
 
@@ -57,7 +57,7 @@ def draw(rng: Rng, method: str, *args: Any, dtype: Any = None) -> np.ndarray:
     A compiled function (``ag.compile``) records the call, so each of its calls draws new
     numbers from the same generator, in the same order as eager calls would.
     """
-    if threads_off_defaults and state.tracer is not None:
+    if tracing_threads and state.tracer is not None:
         return state.tracer.call(draw, (rng, method, *args), {"dtype": dtype})
     values = getattr(as_rng(rng), method)(*args)
     return values if dtype is None else values.astype(dtype, copy=False)

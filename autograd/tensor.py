@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import state, threads_off_defaults
+from .mode import state, tracing_threads
 from .node import Node, version
 
 Axis = int | tuple[int, ...] | None
@@ -49,7 +49,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         source, data = data, tensor_data(data, dtype)
-        if threads_off_defaults and data is not source and state.tracer is not None:
+        if tracing_threads and data is not source and state.tracer is not None:
             state.tracer.converted(source, data, dtype)  # a compiled program converts it too
         if requires_grad:
             _check_differentiable_dtype(data.dtype)
@@ -102,7 +102,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """Accumulated gradient ``dL/d(self)`` after ``backward``; assign None to clear."""
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_grad(self)  # a compiled program reads it at each call
         return self._grad
 
@@ -116,7 +116,7 @@ class Tensor:
                     f"{self.shape}; a gradient must have its tensor's shape"
                 )
         self._grad = value
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.wrote_grad(self)  # a compiled program sets it at each call
 
     @property
@@ -145,13 +145,13 @@ class Tensor:
     # it for a traced value: the trace would freeze the value read.
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (shared with the tensor, not a copy)."""
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "numpy()")
         return np.asarray(self.data)
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "item()")
         if self.data.size != 1:
             raise ValueError(
@@ -162,28 +162,28 @@ class Tensor:
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists, as ``ndarray.tolist``."""
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "tolist()")
         return np.asarray(self.data).tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "np.asarray(t) (__array__)")
         array = np.asarray(self.data, dtype=dtype)
         return array.copy() if copy else array
 
     def __float__(self) -> float:
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "float(t)")
         return float(self.item())
 
     def __int__(self) -> int:
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "int(t)")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if threads_off_defaults and state.tracer is not None:
+        if tracing_threads and state.tracer is not None:
             state.tracer.read_value(self, "bool(t)")
         return bool(self.data)
 

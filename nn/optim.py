@@ -102,23 +102,21 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        update(self._step)  # one call a compiled step makes again (reading groups, state afresh)
+
+    def _step(self) -> None:
         index = 0
+        states = self.state
         with ag.no_grad():
-            for g, group in enumerate(self.param_groups):
+            for group in self.param_groups:
                 for p in group["params"]:
                     grad = p.grad
                     if grad is not None:
-                        update(self._step_parameter, p, g, index, grad.data)
+                        state = states.get(index)
+                        if state is None:
+                            state = states[index] = {}
+                        self._update(p, grad.data, state, group)
                     index += 1
-
-    def _step_parameter(self, param: Any, g: int, index: int, grad: np.ndarray) -> None:
-        """Update ``param`` (number ``index``, in group ``g``), reading the hyper-parameters
-        and state afresh: a compiled step (``ag.compile``) makes this call again each time,
-        so it sees a scheduler's new learning rate and a loaded state."""
-        state = self.state.get(index)
-        if state is None:
-            state = self.state[index] = {}
-        self._update(param, grad, state, self.param_groups[g])
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:

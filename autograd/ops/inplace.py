@@ -13,8 +13,9 @@ augmented assignments ``+= -= *= /=``, with PyTorch's rules.
   array is left untouched, so nodes that saved it stay correct; a view taken of it
   earlier does not see the new value.
 
-:func:`update` runs a numpy routine that updates several arrays in place at once (an
-optimizer's step for one parameter) so that compiled functions record it as one call.
+A compiled function (``ag.compile``) records each unrecorded update as a call of the op
+itself, which its replays make again. :func:`update` runs a numpy routine that updates
+arrays in place (an optimizer's step) so that it is recorded the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..mode import state, threads_off_defaults
+from ..mode import state, threads_off_defaults, tracing_threads
 from ..node import record_change
 from ..optable import op, tensor_method
 from ..primitive import as_operand
@@ -72,54 +73,22 @@ def _writable(x: Tensor) -> ndarray:
     return data
 
 
-# ---------------------------------------------------------------- writing in place
-# Each unrecorded update is a kernel writing into the tensor's array, run by _write (which
-# notes the change in the mutation registry); a compiled function records the same call.
-def _add_into(data: ndarray, other: Any, alpha: float) -> None:
-    data += other if alpha == 1 else other * as_operand(alpha, data)  # numpy's same_kind rule
-
-
-def _mul_into(data: ndarray, other: Any) -> None:
-    data *= as_operand(other, data)
-
-
-def _div_into(data: ndarray, other: Any) -> None:
-    data /= as_operand(other, data)
-
-
-def _copy_into(data: ndarray, source: Any) -> None:
-    np.copyto(data, source, casting="same_kind")
-
-
-def _fill_with(data: ndarray, value: Any) -> None:
-    data.fill(value)
-
-
-def _set_items(data: ndarray, index: Any, value: Any) -> None:
-    data[index] = value
-
-
-def _write(kernel: Callable[..., None], x: Tensor, *operands: Any) -> Tensor:
-    """Run ``kernel(x's array, *operands)``, then note the change (see node.record_change)."""
-    if threads_off_defaults and state.tracer is not None:
-        return state.tracer.call(_write, (kernel, x, *operands))  # recorded, then run
-    data = x.data if type(x.data) is ndarray else _writable(x)
-    kernel(data, *operands)
-    record_change(data)
-    return x
-
-
 def update(kernel: Callable[..., Any], *args: Any) -> Any:
-    """Run ``kernel(*args)``, a numpy routine that updates arrays in place (an optimizer's
-    step for one parameter); returns its result.
+    """Run ``kernel(*args)``, a routine that updates arrays in place (an optimizer's step),
+    and return its result.
 
     Eagerly it is just the call. A compiled function (``ag.compile``) records it as one
-    call that its replays make again with the values of that call, so whatever Python state
-    the kernel reads (hyper-parameters, state dicts) is read afresh every time.
+    call that its replays make again, so whatever Python state the kernel reads
+    (hyper-parameters, state dicts, ``.grad``) is read afresh each time.
     """
-    if threads_off_defaults and state.tracer is not None:
+    if tracing_threads and state.tracer is not None:
         return state.tracer.call(kernel, args)
     return kernel(*args)
+
+
+# Each in-place write below is followed by record_change(data): after the write, see
+# node.record_change. (A helper for the three steps would cost a call per update.) While
+# a compiled function is traced, the tracer records the call of the op and makes it.
 
 
 @op(operators=("__iadd__",))
@@ -127,7 +96,13 @@ def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """``x += alpha * other`` in place (no allocation when ``other`` matches)."""
     if _recorded(x, other, "add_"):
         return _rebase(x, add(x, other if alpha == 1 else multiply(other, alpha)), "add_")
-    return _write(_add_into, x, unwrap(other), alpha)
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(add_, (x, other, alpha))
+    data = x.data if type(x.data) is ndarray else _writable(x)
+    other = other.data if isinstance(other, Tensor) else other
+    data += other if alpha == 1 else other * as_operand(alpha, data)  # numpy's same_kind rule
+    record_change(data)
+    return x
 
 
 @op(operators=("__isub__",))
@@ -135,7 +110,7 @@ def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """``x -= alpha * other`` in place."""
     if _recorded(x, other, "sub_"):
         return _rebase(x, subtract(x, other if alpha == 1 else multiply(other, alpha)), "sub_")
-    return _write(_add_into, x, unwrap(other), -alpha)
+    return add_(x, other, -alpha)
 
 
 @op(operators=("__imul__",))
@@ -143,7 +118,12 @@ def mul_(x: Tensor, other: Any) -> Tensor:
     """``x *= other`` in place."""
     if _recorded(x, other, "mul_"):
         return _rebase(x, multiply(x, other), "mul_")
-    return _write(_mul_into, x, unwrap(other))
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(mul_, (x, other))
+    data = _writable(x)
+    data *= as_operand(unwrap(other), data)
+    record_change(data)
+    return x
 
 
 @op(operators=("__itruediv__",))
@@ -151,7 +131,12 @@ def div_(x: Tensor, other: Any) -> Tensor:
     """``x /= other`` in place."""
     if _recorded(x, other, "div_"):
         return _rebase(x, divide(x, other), "div_")
-    return _write(_div_into, x, unwrap(other))
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(div_, (x, other))
+    data = _writable(x)
+    data /= as_operand(unwrap(other), data)
+    record_change(data)
+    return x
 
 
 @op()
@@ -160,7 +145,12 @@ def copy_(x: Tensor, source: Any) -> Tensor:
     gradient flows to ``source`` (summed over the broadcast axes), none to the old ``x``."""
     if _recorded(x, source, "copy_"):
         return _rebase(x, where(np.ones(x.shape, bool), source, x), "copy_")
-    return _write(_copy_into, x, unwrap(source))
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(copy_, (x, source))
+    data = _writable(x)
+    np.copyto(data, unwrap(source), casting="same_kind")
+    record_change(data)
+    return x
 
 
 @op()
@@ -168,7 +158,12 @@ def fill_(x: Tensor, value: float) -> Tensor:
     """Set every element of ``x`` to ``value`` in place (recorded: a zero gradient)."""
     if _recorded(x, value, "fill_"):
         return _rebase(x, where(np.ones(x.shape, bool), unwrap(value), x), "fill_")
-    return _write(_fill_with, x, unwrap(value))
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(fill_, (x, value))
+    data = _writable(x)
+    data.fill(unwrap(value))
+    record_change(data)
+    return x
 
 
 @op()
@@ -183,4 +178,9 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     if _recorded(x, value, "__setitem__"):
         _rebase(x, put(x, index, value), "__setitem__")
         return
-    _write(_set_items, x, normalize_index(index), unwrap(value))
+    if tracing_threads and state.tracer is not None:
+        state.tracer.call(setitem, (x, index, value))
+        return
+    data = _writable(x)
+    data[normalize_index(index)] = unwrap(value)
+    record_change(data)
