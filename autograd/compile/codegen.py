@@ -4,17 +4,19 @@
 the objects it refers to, and :func:`build` compiles it. The same text is what replays
 run and what ``CompiledFunction.source()`` shows, so what you read is what runs:
 
-- one line per instruction: a primitive as its forward (``linear(X, W1)``, ``np.exp(x)``,
-  ``a @ b``), a VJP rule's numpy steps as written (``S[arange_64, y] -= 1``,
-  ``Z2.T @ dZ3``), a replayed call as a call (an optimizer update, a random draw);
-- names from tensor names (``W1``, ``layers_0_weight``), module paths (``layers_0``, the
-  output of module ``layers.0``) and gradients (``dW1``, the gradient of ``W1``);
-- a comment per primitive with its input and output shapes;
-- guards first: a failed one raises :class:`~autograd.compile.errors.Retrace`.
+- one line per primitive (``linear(X, W1)``, ``np.exp(x)``, ``a @ b``), with a comment
+  naming it and its shapes; a VJP rule's numpy steps as the rule wrote them, a value used
+  once written into the expression that uses it (``dW2 = activation.T @ dlinear2``);
+  replayed calls as calls (an optimizer's step, a random draw);
+- names from tensor names (``W1``, ``layers_0_weight``), module paths (``layers_0`` is
+  the output of module ``layers.0``), primitives (``linear1``) and gradients (``dW1`` is
+  the gradient of ``W1``);
+- first, the guards on Python state and the inputs' checks: a failed one raises
+  :class:`~autograd.compile.errors.Retrace` (the caller traces again).
 
-Names bound in the namespace: ``np``; ``T`` (tensors read or written, by name); the
-primitives' forwards and other functions by name; constants by name; ``tensor`` (makes
-a result tensor); ``Retrace``.
+The namespace binds ``np``, ``T`` (the tensors read or written, by name), the
+primitives' forwards and other functions by name, constants by name, ``tensor`` (makes a
+result tensor) and ``Retrace``.
 """
 
 from __future__ import annotations
@@ -35,45 +37,31 @@ from .program import Instruction, Program, Slot, TensorUse, Use
 from .tracer import ArgPath, hint_of
 
 _BINARY = {
-    operator.add: "+",
-    operator.sub: "-",
-    operator.mul: "*",
-    operator.truediv: "/",
-    operator.floordiv: "//",
-    operator.mod: "%",
-    operator.pow: "**",
-    operator.matmul: "@",
-    operator.and_: "&",
-    operator.or_: "|",
-    operator.xor: "^",
-    operator.lshift: "<<",
-    operator.rshift: ">>",
-    operator.lt: "<",
-    operator.le: "<=",
-    operator.gt: ">",
-    operator.ge: ">=",
-    operator.eq: "==",
-    operator.ne: "!=",
-}
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.floordiv: "//", operator.mod: "%", operator.pow: "**", operator.matmul: "@",
+    operator.and_: "&", operator.or_: "|", operator.xor: "^", operator.lshift: "<<",
+    operator.rshift: ">>", operator.lt: "<", operator.le: "<=", operator.gt: ">",
+    operator.ge: ">=", operator.eq: "==", operator.ne: "!=",
+}  # fmt: skip
 _INPLACE = {
-    getattr(operator, "i" + f.__name__.rstrip("_")): s + "="
-    for f, s in _BINARY.items()
-    if hasattr(operator, "i" + f.__name__.rstrip("_"))
+    getattr(operator, "i" + fn.__name__.rstrip("_")): symbol + "="
+    for fn, symbol in _BINARY.items()
+    if hasattr(operator, "i" + fn.__name__.rstrip("_"))
 }
 _UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~"}
-_NUMPY_INFIX = {
-    np.add: "+",
-    np.subtract: "-",
-    np.multiply: "*",
-    np.true_divide: "/",
-    np.matmul: "@",
-    np.power: "**",
-}
+_NUMPY_INFIX = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
+                np.matmul: "@"}  # fmt: skip
 
-_NO_GRAD = no_grad()  # (reusable: it keeps a stack of the modes it replaced)
+#: Instruction kinds whose single-use results may be written into their consumer.
+_INLINABLE = frozenset(("op", "method", "attr", "func", "ufunc"))
 
 #: Width of the code column; comments start after it.
-CODE_WIDTH = 64
+CODE_WIDTH = 60
+
+#: Lines longer than this are not made by writing a value into its consumer.
+MAX_LINE = 96
+
+_NO_GRAD = no_grad()  # (reusable: it keeps a stack of the modes it replaced)
 
 
 def _numpy_name(fn: Any) -> str | None:
@@ -84,40 +72,56 @@ def _numpy_name(fn: Any) -> str | None:
     return None
 
 
+def _new_tensor(data: Any) -> Tensor:
+    """A result tensor (no graph) holding ``data``."""
+    return result_tensor(data, None)
+
+
 class _Writer:
-    """Names and the namespace while one program is written out."""
+    """Names, bound objects and inlined expressions while one program is written out."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
         self.namespace: dict[str, Any] = {
-            "np": np,
-            "tensor": _new_tensor,
-            "Retrace": Retrace,
-            "T": {},
-            "ndarray": np.ndarray,
-        }
+            "np": np, "tensor": _new_tensor, "Retrace": Retrace, "T": {}, "ndarray": np.ndarray,
+        }  # fmt: skip
         self.taken = set(self.namespace) | set(keyword.kwlist) | set(dir(builtins))
-        self.bound: dict[int, str] = {}  # id(object) -> its name in the namespace
-        self.names: dict[int, str] = {}  # slot -> variable name
+        self.bound: dict[Any, str] = {}  # key of an object -> its name in the namespace
+        self.names: dict[int, str] = {}  # slot -> variable name (or inlined expression)
+        self.counters: dict[str, int] = {}
         self.module_paths: dict[int, str] = {}
+        self.ops_per_module: dict[int, int] = {}
+        for slot in program.slots:
+            if slot.prim is not None and slot.scope:
+                key = id(slot.scope[-1])
+                self.ops_per_module[key] = self.ops_per_module.get(key, 0) + 1
         self.arg_exprs: dict[ArgPath, str] = {}
 
     # ------------------------------------------------------------------ names
-    def fresh(self, base: str) -> str:
-        """A name not used yet, from ``base`` (suffixes _2, _3, ... when taken)."""
+    def fresh(self, base: str, numbered: bool = False) -> str:
+        """A name not taken yet: ``base``, else ``base_2``, ... (``base1``, ``base2``, ...
+        when ``numbered``)."""
         base = hint_of(base)
-        name, k = base, 1
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
+        if numbered:
+            while True:
+                self.counters[base] = k = self.counters.get(base, 0) + 1
+                if f"{base}{k}" not in self.taken:
+                    break
+            name = f"{base}{k}"
+        else:
+            name, k = base, 1
+            while name in self.taken:
+                k += 1
+                name = f"{base}_{k}"
         self.taken.add(name)
         return name
 
-    def bind(self, obj: Any, base: str) -> str:
-        """The namespace name of ``obj`` (bound on first use)."""
-        name = self.bound.get(id(obj))
+    def bind(self, obj: Any, base: str, key: Any = None) -> str:
+        """The namespace name of ``obj`` (bound on first use; ``key`` identifies it)."""
+        key = id(obj) if key is None else key
+        name = self.bound.get(key)
         if name is None:
-            name = self.bound[id(obj)] = self.fresh(base)
+            name = self.bound[key] = self.fresh(base)
             self.namespace[name] = obj
         return name
 
@@ -125,44 +129,48 @@ class _Writer:
         """How source refers to a tensor from outside: ``T["name"]``."""
         name = self.bound.get(id(tensor))
         if name is None:
-            name = hint_of(tensor._name, "tensor")
-            key, k = name, 1
+            base = key = hint_of(tensor._name, "tensor")
             while key in self.namespace["T"]:
-                k += 1
-                key = f"{name}_{k}"
+                self.counters["T:" + base] = k = self.counters.get("T:" + base, 1) + 1
+                key = f"{base}_{k}"
             self.namespace["T"][key] = tensor
             name = self.bound[id(tensor)] = f'T["{key}"]'
         return name
 
     def slot_name(self, index: int) -> str:
-        """The variable name of slot ``index``."""
+        """The variable name of slot ``index`` (or the expression written in its place)."""
         name = self.names.get(index)
         if name is None:
             slot = self.program.slots[index]
-            if slot.kind == "const":
-                name = self.constant_name(slot)
+            if slot.kind in ("const", "object"):
+                name = self.constant(slot)
             else:
-                name = self.fresh(self.base_name(slot))
+                base, numbered = self.base_name(slot)
+                name = self.fresh(base, numbered)
             self.names[index] = name
         return name
 
-    def constant_name(self, slot: Slot) -> str:
+    def constant(self, slot: Slot) -> str:
         value = slot.value
-        if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
-            if value.size and np.array_equal(value, np.arange(value.size)):
-                return self.bind(value, f"arange_{value.size}")
-        return self.bind(value, "c")
+        if isinstance(value, np.ndarray):
+            if value.ndim == 1 and value.dtype.kind in "iu" and value.size:
+                if np.array_equal(value, np.arange(value.size)):
+                    return self.bind(value, f"arange_{value.size}")
+            return self.bind(value, slot.hint if slot.hint != "t" else "c")
+        return self.literal(value)
 
-    def base_name(self, slot: Slot) -> str:
+    def base_name(self, slot: Slot) -> tuple[str, bool]:
+        """The name to start from, and whether to number it (``linear1``)."""
         if slot.name:
-            return slot.name
+            return slot.name, False
         if slot.grad_of is not None:
-            return "d" + self.slot_name(slot.grad_of)
-        if slot.prim is not None and slot.scope:
-            path = self.module_path(slot.scope)
-            if path:
-                return path if self.ops_in(slot.scope[-1]) == 1 else f"{path}_{slot.prim.name}"
-        return slot.hint
+            return "d" + self.slot_name(slot.grad_of), False
+        if slot.prim is not None:
+            path = self.module_path(slot.scope) if slot.scope else ""
+            if path and self.ops_per_module.get(id(slot.scope[-1])) == 1:
+                return path, False
+            return (f"{path}_{slot.prim.name}" if path else slot.prim.name), True
+        return slot.hint, slot.hint == "t"
 
     def module_path(self, scope: tuple[Any, ...]) -> str:
         """The dotted path of the innermost module of ``scope`` in the outermost one."""
@@ -172,22 +180,14 @@ class _Writer:
                 self.module_paths.setdefault(id(module), path)
         return self.module_paths.get(id(scope[-1]), "")
 
-    def ops_in(self, module: Any) -> int:
-        counts = getattr(self, "_ops_in", None)
-        if counts is None:
-            counts = self._ops_in = {}
-            for slot in self.program.slots:
-                if slot.prim is not None and slot.scope:
-                    counts[id(slot.scope[-1])] = counts.get(id(slot.scope[-1]), 0) + 1
-        return counts.get(id(module), 0)
-
     # ------------------------------------------------------------------ expressions
-    def expr(self, operand: Any) -> str:
-        """Source for an operand (see :mod:`autograd.compile.program`)."""
+    def expr(self, operand: Any, inner: bool = False) -> str:
+        """Source for an operand; ``inner``: it stands inside a larger expression."""
         if isinstance(operand, TensorUse):
             return f"tensor({self.slot_name(operand.slot)})"
         if isinstance(operand, Use):
-            return self.slot_name(operand.slot)
+            text = self.slot_name(operand.slot)
+            return f"({text})" if inner and not text.isidentifier() and not _atomic(text) else text
         if isinstance(operand, ArgPath):
             return self.arg_exprs[operand]
         if isinstance(operand, Tensor):
@@ -208,20 +208,15 @@ class _Writer:
         if kind is dict:
             return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in value.items()) + "}"
         if kind is slice:
-            parts = (value.start, value.stop, value.step)
-            return "slice(" + ", ".join(self.expr(p) for p in parts) + ")"
+            return (
+                f"slice({', '.join(self.expr(p) for p in (value.start, value.stop, value.step))})"
+            )
         if value is Ellipsis:
             return "..."
-        if isinstance(value, np.generic) and kind.__name__ in vars(np):
-            item = value.item()
-            text = (
-                repr(item)
-                if not isinstance(item, float) or np.isfinite(item)
-                else f"float({str(item)!r})"
-            )
-            return f"np.{kind.__name__}({text})"
+        if isinstance(value, np.generic) and getattr(np, kind.__name__, None) is kind:
+            return _scalar_literal(value)
         if isinstance(value, np.dtype) and value.isbuiltin:
-            return f"np.dtype({str(value)!r})"
+            return self.bind(value, str(value))
         if isinstance(value, type) and getattr(np, value.__name__, None) is value:
             return f"np.{value.__name__}"
         return self.bind(value, type(value).__name__.lower())
@@ -243,165 +238,344 @@ class _Writer:
         parts += [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
 
-    def function(self, fn: Any, base: str) -> str:
-        return _numpy_name(fn) or self.bind(fn, base)
+    def function(self, fn: Any) -> str:
+        """The name a function is called by: ``np.<name>``, or its bound name."""
+        numpy_name = _numpy_name(fn)
+        if numpy_name:
+            return numpy_name
+        owner = getattr(fn, "__self__", None)
+        if owner is not None and not isinstance(owner, type(np)):  # a bound method
+            base = f"{type(owner).__name__}_{fn.__name__}".lower().replace("__", "_")
+            return self.bind(fn, base, key=(id(owner), fn.__name__))
+        return self.bind(fn, getattr(fn, "__name__", "call"))
 
-    # ------------------------------------------------------------------ statements
-    def statement(self, instruction: Instruction) -> str:
-        """One instruction as one line of source (without its comment)."""
+    # ------------------------------------------------------------------ instructions
+    def value(self, instruction: Instruction) -> str:
+        """The expression an instruction computes (instructions that make a value)."""
         i = instruction
-        target = ", ".join(self.slot_name(o) for o in i.outs)
         kind, fn, args, kwargs = i.kind, i.fn, i.args, i.kwargs
-        if kind == "set_grad":
+        if kind == "prim":
+            if not kwargs and fn in _BINARY:
+                return f"{self.expr(args[0], True)} {_BINARY[fn]} {self.expr(args[1], True)}"
+            if not kwargs and fn in _UNARY:
+                return f"{_UNARY[fn]}{self.expr(args[0], True)}"
+            if not kwargs and fn in _NUMPY_INFIX and len(args) == 2:
+                return f"{self.expr(args[0], True)} {_NUMPY_INFIX[fn]} {self.expr(args[1], True)}"
+            return f"{self.function(fn)}({self.arguments(args, kwargs)})"
+        if kind == "op":
+            if fn is operator.getitem:
+                return f"{self.expr(args[0], True)}[{self.index(args[1])}]"
+            if fn in _BINARY:
+                return f"{self.expr(args[0], True)} {_BINARY[fn]} {self.expr(args[1], True)}"
+            if fn in _UNARY:
+                return f"{_UNARY[fn]}{self.expr(args[0], True)}"
+        if kind == "method":
+            return f"{self.expr(args[0], True)}.{fn}({self.arguments(args[1:], kwargs)})"
+        if kind == "attr":
+            return f"{self.expr(args[0], True)}.{fn}"
+        if kind == "dict":
+            return "{}"
+        return f"{self.function(fn)}({self.arguments(args, kwargs)})"  # func, ufunc, call
+
+    def statement(self, instruction: Instruction) -> str:
+        """One instruction as one line (without its comment)."""
+        i = instruction
+        args = i.args
+        if i.kind == "set_grad":
             owner, value = args
             value = "None" if value is None else f"tensor({self.expr(value)})"
             return f"{self.expr(owner)}._grad = {value}"
-        if kind == "dict":
-            return f"{target} = {{}}"
-        if kind == "prim":
-            call = self.prim_call(i)
-        elif kind == "op":
-            if fn is operator.setitem:
-                return f"{self.expr(args[0])}[{self.index(args[1])}] = {self.expr(args[2])}"
-            if fn in _INPLACE:
-                return f"{self.expr(args[0])} {_INPLACE[fn]} {self.expr(args[1])}"
-            call = self.operator_call(fn, args)
-        elif kind == "ufunc":
-            name = self.function(fn, getattr(fn, "__name__", "ufunc"))
-            call = f"{name}({self.arguments(args, kwargs)})"
-        elif kind == "method":
-            call = f"{self.expr(args[0])}.{fn}({self.arguments(args[1:], kwargs)})"
-        elif kind == "attr":
-            call = f"{self.expr(args[0])}.{fn}"
-        else:  # func, call
-            name = self.function(fn, getattr(fn, "__name__", "call"))
-            call = f"{name}({self.arguments(args, kwargs)})"
-        return f"{target} = {call}" if target else call
-
-    def prim_call(self, instruction: Instruction) -> str:
-        fn, args, kwargs = instruction.fn, instruction.args, instruction.kwargs
-        if not kwargs and (fn in _BINARY or fn in _UNARY):
-            return self.operator_call(fn, args)
-        if not kwargs and fn in _NUMPY_INFIX and len(args) == 2:
-            return f"{self.expr(args[0])} {_NUMPY_INFIX[fn]} {self.expr(args[1])}"
-        name = _numpy_name(fn) or self.bind(fn, instruction.prim.name)
-        return f"{name}({self.arguments(args, kwargs)})"
-
-    def operator_call(self, fn: Any, args: Any) -> str:
-        if fn is operator.getitem:
-            return f"{self.expr(args[0])}[{self.index(args[1])}]"
-        if fn in _BINARY:
-            return f"{self.expr(args[0])} {_BINARY[fn]} {self.expr(args[1])}"
-        if fn in _UNARY:
-            return f"{_UNARY[fn]}{self.expr(args[0])}"
-        return f"{self.function(fn, fn.__name__)}({self.arguments(args, {})})"
+        if i.kind == "op" and i.fn is operator.setitem:
+            return f"{self.expr(args[0], True)}[{self.index(args[1])}] = {self.expr(args[2])}"
+        if i.kind == "op" and i.fn in _INPLACE:
+            return f"{self.expr(args[0])} {_INPLACE[i.fn]} {self.expr(args[1])}"
+        code = self.value(i)
+        if i.outs:
+            return ", ".join(self.slot_name(o) for o in i.outs) + " = " + code
+        return code
 
 
-def _new_tensor(data: Any) -> Tensor:
-    """A result tensor (no graph) holding ``data``."""
-    return result_tensor(data, None)
+def _scalar_literal(value: np.generic) -> str:
+    """``np.float32(0.2)``: the shortest text that gives back exactly ``value``."""
+    kind = type(value).__name__
+    for text in (str(value), repr(value.item())):
+        if text in ("nan", "inf", "-inf"):
+            text = repr(text)
+        try:
+            same = (
+                np.array(type(value)(eval(text)), dtype=value.dtype).tobytes()
+                == np.array(value).tobytes()
+            )  # noqa: S307
+        except (ValueError, SyntaxError, OverflowError):
+            same = False
+        if same:
+            return f"np.{kind}({text})"
+    return f"np.{kind}({value.item()!r})"
+
+
+def _atomic(text: str) -> bool:
+    """True if ``text`` needs no parentheses inside an expression (a call, a subscript)."""
+    if text.isidentifier() or text.startswith("np.") and text.endswith(")") and "(" in text:
+        return True
+    depth = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in " +-*/@<>=&|^~%":
+            return False
+    return True
 
 
 def _comment(code: str, note: str) -> str:
-    if not note:
-        return code
-    return f"{code.ljust(CODE_WIDTH)}  # {note}"
+    return f"{code.ljust(CODE_WIDTH)}  # {note}" if note else code
+
+
+def _inlined(program: Program, uses: list[int]) -> dict[int, int]:
+    """Slots to write into their only consumer: slot -> the consumer's instruction index.
+
+    A slot qualifies when one instruction reads it (and no output), its producer is a
+    numpy step of a rule (not a primitive, which keeps its own line), and no instruction
+    between the two writes anything or has effects.
+    """
+    consumer: dict[int, int] = {}
+    for k, instruction in enumerate(program.instructions):
+        for slot in instruction.uses():
+            consumer.setdefault(slot, k)
+    inlined = {}
+    barrier = -1  # index of the latest instruction that writes or has effects
+    last_barrier_before: list[int] = []
+    for k, instruction in enumerate(program.instructions):
+        last_barrier_before.append(barrier)
+        if instruction.writes or instruction.effect:
+            barrier = k
+    for k, instruction in enumerate(program.instructions):
+        if instruction.kind not in _INLINABLE or len(instruction.outs) != 1:
+            continue
+        if instruction.writes or instruction.effect or "out" in instruction.kwargs:
+            continue
+        slot = instruction.outs[0]
+        if uses[slot] != 1 or slot not in consumer or not _temporary(program.slots[slot]):
+            continue
+        target = consumer[slot]
+        user = program.instructions[target]
+        if last_barrier_before[target] >= k or slot in user.writes:
+            continue
+        if user.kind in ("set_grad", "call"):
+            continue
+        inlined[slot] = target
+    return inlined
+
+
+def _temporary(slot: Slot) -> bool:
+    """A value with no name of its own (gradients and named tensors keep their lines)."""
+    return slot.name is None and slot.grad_of is None and slot.prim is None and slot.hint == "t"
 
 
 def generate(program: Program, name: str | None = None) -> tuple[str, dict[str, Any], str]:
     """The program as the source of a function, the namespace it runs in, and its name
     (``name`` or the program's, made an identifier)."""
     w = _Writer(program)
+    for instruction in program.instructions:  # functions first: they keep their own names
+        fn = instruction.fn
+        if instruction.kind == "prim" and not _numpy_name(fn) and fn not in _BINARY:
+            w.bind(fn, instruction.prim.name)
+        elif instruction.kind in ("func", "ufunc", "call"):
+            w.function(fn)
+    for guard in program.guards:  # modules by their paths
+        if hasattr(guard.obj, "named_modules"):
+            root = hint_of(type(guard.obj).__name__.lower())
+            for path, module in guard.obj.named_modules():
+                w.bind(module, f"{root}_{path}" if path else root)
     name = w.fresh(name or program.name)
+    params = _parameters(w, program)
+    lines = [f"def {name}({params}):"]
+    body = _guard_lines(w, program)
+    for slot in program.inputs():
+        body += _input_lines(w, slot)
+    body += _body_lines(w, program)
+    body.append(f"return {_output(w, program.outputs)}")
+    lines += ["    " + line for line in body]
+    return "\n".join(lines) + "\n", w.namespace, name
+
+
+def _parameters(w: _Writer, program: Program) -> str:
+    """The signature, and how each argument is written (``w.arg_exprs``)."""
     params = []
     for i, arg in enumerate(program.arg_names):
         params.append(w.fresh(arg))
         w.arg_exprs[ArgPath((i,))] = params[-1]
-    kw_params = []
+    keywords = []
     for key in program.kwarg_names:
-        kw_params.append(key)
-        w.taken.add(key)
-        w.arg_exprs[ArgPath((key,))] = key
+        keywords.append(w.fresh(key))
+        w.arg_exprs[ArgPath((key,))] = keywords[-1]
     for path in program.arg_slots:  # nested arguments: param[k]...
         if path not in w.arg_exprs:
             w.arg_exprs[path] = w.arg_exprs[ArgPath(path[:1])] + "".join(
                 f"[{k!r}]" for k in path[1:]
             )
-    signature = ", ".join(params + (["*"] + kw_params if kw_params else []))
-    lines = [f"def {name}({signature}):"]
-    body: list[str] = []
-    # guards on Python state, then the inputs (each checked against its traced shape)
-    for guard in program.guards:
-        test = guard.code.format(
-            obj=w.expr(guard.obj) if not isinstance(guard.obj, ArgPath) else w.arg_exprs[guard.obj]
-        )
-        body.append(f"if not ({test}): raise Retrace({guard.what!r})")
-    for slot in program.inputs():
-        body += _read_input(w, slot)
-    previous_note = None
-    no_grad = False  # inside a "with no_grad:" block (calls that ran with grad mode off)
+    needed = {o for o in _objects(program) if isinstance(o, ArgPath)}
+    for path, slot in program.arg_slots.items():  # an array argument is its own variable
+        if slot not in program.arg_tensors or (len(path) == 1 and path not in needed):
+            w.names[slot] = w.arg_exprs[path]
+    return ", ".join(params + (["*", *keywords] if keywords else []))
+
+
+def _objects(program: Program) -> list[Any]:
+    """Every non-slot operand of the program's instructions, outputs and guards."""
+    found: list[Any] = [g.obj for g in program.guards]
+    found += [s.source for s in program.slots if s.kind == "grad"]
+
+    def walk(item: Any) -> None:
+        if isinstance(item, tuple | list):
+            if isinstance(item, ArgPath):
+                found.append(item)
+                return
+            for x in item:
+                walk(x)
+        elif isinstance(item, dict):
+            for x in item.values():
+                walk(x)
+        else:
+            found.append(item)
+
     for instruction in program.instructions:
-        code = w.statement(instruction)
+        if instruction.kind in ("set_grad", "call"):  # (only they take tensor objects)
+            walk(instruction.args)
+            walk(instruction.kwargs)
+    walk(program.outputs)
+    return found
+
+
+def _guard_lines(w: _Writer, program: Program) -> list[str]:
+    """``if not (...): raise Retrace(...)`` for each guard; same-valued flags chained."""
+    lines = []
+    chains: dict[str, list[str]] = {}
+    for guard in program.guards:
+        obj = w.arg_exprs[guard.obj] if isinstance(guard.obj, ArgPath) else w.expr(guard.obj)
+        if guard.code.startswith("{obj}.training is "):
+            chains.setdefault(guard.code.rsplit(" ", 1)[1], []).append(f"{obj}.training")
+            continue
+        lines.append(f"if not ({guard.code.format(obj=obj)}): raise Retrace({guard.what!r})")
+    for flag, flags in chains.items():
+        test = " is ".join([*flags, flag])
+        lines.insert(0, f"if not ({test}): raise Retrace('a module was switched to train/eval')")
+    return lines
+
+
+def _input_lines(w: _Writer, slot: Slot) -> list[str]:
+    """Lines reading an input slot at the start of a call, with its check."""
+    if slot.kind == "object":  # the same array object at every call: bound, not read
+        return []
+    name = w.slot_name(slot.index)
+    if slot.kind == "arg":
+        if name == w.arg_exprs[slot.source]:
+            return []  # an ndarray argument, used as it is (its shape is in the cache key)
+        return [f"{name} = {w.arg_exprs[slot.source]}.data"]
+    if slot.kind == "data":
+        tensor = w.tensor(slot.source)
+        flag = "not " if slot.source._requires_grad else ""
+        return [
+            f"{name} = {tensor}.data",
+            _check(w, name, slot.value, f"{flag}{tensor}._requires_grad"),
+        ]
+    owner = w.expr(slot.source)  # "grad": a gradient from before the call
+    return [f"{name} = {owner}._grad.data", _check(w, name, slot.value)]
+
+
+def _check(w: _Writer, name: str, value: Any, also: str = "") -> str:
+    """``if <name> no longer has its traced type, shape and dtype: raise Retrace``."""
+    if isinstance(value, np.ndarray):
+        tests = [
+            f"{name}.shape != {value.shape!r}",
+            f"{name}.dtype is not {w.literal(value.dtype)}",
+        ]
+        if value.ndim == 0:  # (a numpy scalar also has shape ())
+            tests.insert(0, f"{name}.__class__ is not ndarray")
+    else:
+        tests = [f"{name}.__class__ is not {w.bind(type(value), type(value).__name__)}"]
+    if also:
+        tests.append(also)
+    return f"if {' or '.join(tests)}: raise Retrace({name!r})"
+
+
+def _body_lines(w: _Writer, program: Program) -> list[str]:
+    uses = program.use_counts()
+    inlined = _inlined(program, uses)
+    instructions = program.instructions
+    lines: list[str] = []
+    no_grad = False  # inside a "with no_grad:" block (calls that ran with grad mode off)
+    previous_note = None
+    skip = set()
+    for k, instruction in enumerate(instructions):
+        if k in skip:
+            continue
+        out = instruction.outs[0] if len(instruction.outs) == 1 else None
+        if out is not None and out in inlined:
+            text = w.value(instruction)
+            line = len(text) + 40  # (a rough check: the consumer's line stays readable)
+            if line <= MAX_LINE:
+                w.names[out] = text
+                continue
+        update = _item_update(w, program, k, uses)
+        code = update if update else w.statement(instruction)
+        if update:
+            skip.update((k + 1, k + 2))
         note = instruction.note
         if instruction.kind != "prim" and note == previous_note:
             note = ""
         previous_note = instruction.note
         if instruction.kind == "call" and not instruction.grad_mode:
             if not no_grad:
-                body.append(f"with {w.bind(_NO_GRAD, 'no_grad')}:")
+                lines.append(f"with {w.bind(_NO_GRAD, 'no_grad')}:")
                 no_grad = True
-            body.append("    " + _comment(code, note))
+            lines.append("    " + _comment(code, note))
             continue
         no_grad = False
-        body.append(_comment(code, note))
-    body.append(f"return {w.expr(_output_operand(program.outputs))}")
-    lines += ["    " + line for line in body]
-    return "\n".join(lines) + "\n", w.namespace, name
-
-
-def _output_operand(outputs: Any) -> Any:
-    return outputs
-
-
-def _read_input(w: _Writer, slot: Slot) -> list[str]:
-    """Lines reading an input slot at the start of a call, with its shape check."""
-    name = w.slot_name(slot.index)
-    if slot.kind == "arg":
-        source = w.arg_exprs[slot.source]
-        read = (
-            f"{name} = {source}.data"
-            if slot.index in w.program.arg_tensors
-            else f"{name} = {source}"
-        )
-        return [read]  # the arguments' shapes are part of the cache key
-    if slot.kind == "data":
-        tensor = w.tensor(slot.source)
-        lines = [f"{name} = {tensor}.data"]
-        flag = slot.source._requires_grad
-        lines.append(
-            f"if {tensor}._requires_grad is not {flag}: raise Retrace({name + ' requires_grad'!r})"
-        )
-    elif slot.kind == "grad":
-        owner = w.expr(slot.source)
-        lines = [f"{name} = {owner}._grad.data"]
-    else:  # "object": the same array at every call
-        lines = [f"{name} = {w.bind(slot.value, slot.hint)}"]
-    lines.append(_check(w, name, slot.value))
+        lines.append(_comment(code, note))
     return lines
 
 
-def _check(w: _Writer, name: str, value: Any) -> str:
-    """``if <name> no longer has the traced type, shape and dtype: raise Retrace``."""
-    if isinstance(value, np.ndarray):
-        dtype = w.bind(value.dtype, f"dtype_{value.dtype}")
-        test = (
-            f"{name}.__class__ is not ndarray or {name}.shape != {value.shape!r} "
-            f"or {name}.dtype is not {dtype}"
-        )
-    else:
-        kind = w.bind(type(value), type(value).__name__)
-        test = f"{name}.__class__ is not {kind}"
-    return f"if {test}: raise Retrace({name + ' changed type, shape or dtype'!r})"
+def _item_update(w: _Writer, program: Program, k: int, uses: list[int]) -> str | None:
+    """``a[i] op= v`` when instructions k, k+1, k+2 are its three steps: ``t = a[i]``,
+    ``t op= v``, ``a[i] = t`` (exactly what Python runs for it), else None."""
+    instructions = program.instructions
+    if k + 2 >= len(instructions):
+        return None
+    get, change, put = instructions[k : k + 3]
+    if not (get.kind == "op" and get.fn is operator.getitem and len(get.outs) == 1):
+        return None
+    t = get.outs[0]
+    if uses[t] != 2 or not (change.kind == "op" and change.fn in _INPLACE):
+        return None
+    if not (put.kind == "op" and put.fn is operator.setitem):
+        return None
+    if not (_reads(change.args[0], t) and _reads(put.args[2], t)):
+        return None
+    if _key(get.args[0]) != _key(put.args[0]) or _key(get.args[1]) != _key(put.args[1]):
+        return None
+    target = f"{w.expr(get.args[0], True)}[{w.index(get.args[1])}]"
+    return f"{target} {_INPLACE[change.fn]} {w.expr(change.args[1])}"
+
+
+def _reads(operand: Any, slot: int) -> bool:
+    return isinstance(operand, Use) and operand.slot == slot
+
+
+def _key(operand: Any) -> Any:
+    """A comparable form of an operand structure (uses by slot, constants by identity)."""
+    if isinstance(operand, Use):
+        return ("use", operand.slot)
+    if type(operand) in (tuple, list):
+        return tuple(_key(x) for x in operand)
+    if type(operand) is slice:
+        return ("slice", _key(operand.start), _key(operand.stop), _key(operand.step))
+    return ("const", id(operand))
+
+
+def _output(w: _Writer, outputs: Any) -> str:
+    return w.expr(outputs)
 
 
 def build(program: Program, name: str | None = None) -> tuple[Callable[..., Any], str]:
@@ -411,3 +585,6 @@ def build(program: Program, name: str | None = None) -> tuple[Callable[..., Any]
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace[name], source
+
+
+__all__ = ["build", "generate"]

@@ -130,9 +130,15 @@ class Instruction:
     note: str = ""
     grad_mode: bool = True  # for "call": the grad mode the call ran in (replays restore it)
 
-    def uses(self) -> list[int]:
-        """Slots read (every Use in the operands), in order."""
-        return [u.slot for u in operand_uses((self.args, self.kwargs))]
+    def uses(self) -> tuple[int, ...]:
+        """Slots read (every Use in the operands), in order (computed once: operands are
+        not changed after an instruction is made)."""
+        found = self.__dict__.get("_uses")
+        if found is None:
+            found = self.__dict__["_uses"] = tuple(
+                u.slot for u in operand_uses((self.args, self.kwargs))
+            )
+        return found
 
 
 @dataclass(frozen=True)
@@ -205,17 +211,17 @@ class Program:
 
 def operand_uses(operands: Any) -> Iterator[Use]:
     """Every :class:`Use` in a nested operand structure, depth first, in order."""
-    stack = [operands]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Use):
-            yield item
-        elif type(item) in (tuple, list):
-            stack.extend(reversed(item))
-        elif type(item) is dict:
-            stack.extend(reversed(list(item.values())))
-        elif type(item) is slice:
-            stack.extend(reversed((item.start, item.stop, item.step)))
+    kind = type(operands)
+    if kind is Use or kind is TensorUse:
+        yield operands
+    elif kind in (tuple, list):
+        for item in operands:
+            yield from operand_uses(item)
+    elif kind is dict:
+        for item in operands.values():
+            yield from operand_uses(item)
+    elif kind is slice:
+        yield from operand_uses((operands.start, operands.stop, operands.step))
 
 
 def map_operands(operands: Any, fn: Callable[[Use], Any]) -> Any:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import operator
 import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -226,7 +227,7 @@ class Tracer:
         tensor = self._paused(_result, prim, out, record, parents, saved, params)
         slot = self.new_slot("value", tensor.data, prim=prim, scope=state.scope, hint=prim.name)
         writes = () if residual is None else (residual[2],)
-        note = f"{prim.name}: " + _shapes(saved) + f" -> {_shape(tensor.data)}"
+        note = _note(prim, saved, tensor.data)
         program.emit(
             Instruction(
                 "prim", prim.forward, args, kwargs, (slot.index,), writes, prim=prim, note=note
@@ -583,6 +584,20 @@ class Tracer:
                     )
         return program
 
+    def forget(self) -> None:
+        """Drop every reference to the traced run's objects (the program keeps its own)."""
+        for table in (
+            self.tensors,
+            self.values,
+            self.nodes,
+            self.residuals,
+            self.modules,
+            self.arg_tensors,
+            self.result_tensors,
+        ):
+            table.clear()
+        self._namespace = None
+
     def _output(self, value: Any) -> Any:
         if isinstance(value, Tensor):
             if id(value) in self.arg_tensors:
@@ -639,13 +654,14 @@ def _call_hint(fn: Any, args: tuple[Any, ...]) -> str:
 
 def _shape(value: Any) -> str:
     if isinstance(value, ndarray | np.generic | FreedArray):
-        shape = "x".join(map(str, value.shape)) or "()"
-        return f"{shape} {value.dtype}"
+        return str(tuple(value.shape))
     return type(value).__name__
 
 
-def _shapes(values: Sequence[Any]) -> str:
-    return ", ".join(_shape(v) for v in values)
+def _note(prim: Primitive, inputs: Sequence[Any], out: Any) -> str:
+    """``linear: (5, 3) (3, 8) -> (5, 8) float32``: a primitive and its shapes."""
+    dtype = f" {out.dtype}" if isinstance(out, ndarray | np.generic) else ""
+    return f"{prim.name}: {' '.join(_shape(v) for v in inputs)} -> {_shape(out)}{dtype}"
 
 
 def trace(
@@ -676,7 +692,39 @@ def trace(
         result = fn(*call_args, **call_kwargs)
     finally:
         set_tracer(None)
-    return tracer.finish(result), result
+    program = tracer.finish(result)
+    tracer.forget()
+    _constants_if_unshared(program)
+    return program, result
+
+
+def _constants_if_unshared(program: Program) -> None:
+    """Inputs only the program refers to are constants: an array or tensor made inside
+    the function (a seed of ones, an index range), which nothing else can change. Stores
+    into ``.grad`` of tensors only the program refers to are dropped."""
+    written = {s for instruction in program.instructions for s in instruction.writes}
+    for slot in program.slots:
+        if slot.index in written:
+            continue
+        if slot.kind == "object" and sys.getrefcount(slot.value) <= 3:  # value, source, arg
+            slot.kind, slot.source = "const", None
+        elif slot.kind == "data" and sys.getrefcount(slot.source) <= 2:  # source, arg
+            slot.kind, slot.source = "const", None
+    owners: dict[int, int] = {}
+    for instruction in program.instructions:
+        if instruction.kind == "set_grad" and isinstance(instruction.args[0], Tensor):
+            owners[id(instruction.args[0])] = owners.get(id(instruction.args[0]), 0) + 1
+    held = {id(s.source) for s in program.slots} | {id(g.obj) for g in program.guards}
+    program.instructions[:] = [
+        i
+        for i in program.instructions
+        if not (
+            i.kind == "set_grad"
+            and isinstance(i.args[0], Tensor)
+            and id(i.args[0]) not in held
+            and sys.getrefcount(i.args[0]) <= owners[id(i.args[0])] + 1
+        )
+    ]
 
 
 def _register(tracer: Tracer, value: Any, path: ArgPath, hint: str) -> Any:
