@@ -416,8 +416,8 @@ def _parameters(w: _Writer, program: Program) -> str:
                 f"[{k!r}]" for k in path[1:]
             )
     needed = {o for o in _objects(program) if isinstance(o, ArgPath)}
-    for path, slot in program.arg_slots.items():  # an array argument is its own variable
-        if slot not in program.arg_tensors or (len(path) == 1 and path not in needed):
+    for path, slot in program.arg_slots.items():  # a top-level argument names its array
+        if len(path) == 1 and path not in needed:
             w.names[slot] = w.arg_exprs[path]
     return ", ".join(params + (["*", *keywords] if keywords else []))
 
@@ -469,10 +469,11 @@ def _input_lines(w: _Writer, slot: Slot) -> list[str]:
     if slot.kind == "object":  # the same array object at every call: bound, not read
         return []
     name = w.slot_name(slot.index)
-    if slot.kind == "arg":
-        if name == w.arg_exprs[slot.source]:
-            return []  # an ndarray argument, used as it is (its shape is in the cache key)
-        return [f"{name} = {w.arg_exprs[slot.source]}.data"]
+    if slot.kind == "arg":  # (its type, shape and dtype are in the cache key)
+        source = w.arg_exprs[slot.source]
+        if slot.index in w.program.arg_tensors:
+            return [f"{name} = {source}.data"]
+        return [] if name == source else [f"{name} = {source}"]
     if slot.kind == "data":
         tensor = w.tensor(slot.source)
         flag = "not " if slot.source._requires_grad else ""
