@@ -1,5 +1,7 @@
 """ag.compile: signatures and retracing, guards, effects, errors, and the generated source."""
 
+# ruff: noqa: N803, N806 - the notes' matrix names (X, W1, dW1)
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,8 @@ optimizer state after every step: same numpy operations in the same order give t
 bits, so any difference is a bug (a frozen value, a missed effect, a reordered op).
 """
 
+# ruff: noqa: N803, N806 - the notes' matrix names (X, W1, dW1)
+
 from __future__ import annotations
 
 import numpy as np
