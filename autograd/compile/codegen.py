@@ -31,9 +31,11 @@ from typing import Any
 import numpy as np
 
 from ..mode import no_grad
+from ..mode import state as _mode_state
 from ..tensor import Tensor, result_tensor
-from .errors import Retrace
+from .errors import OtherSignature, Retrace
 from .program import Instruction, Program, Slot, TensorUse, Use
+from .signature import argument_key
 from .tracer import ArgPath, hint_of
 
 _BINARY = {
@@ -84,6 +86,7 @@ class _Writer:
         self.program = program
         self.namespace: dict[str, Any] = {
             "np": np, "tensor": _new_tensor, "Retrace": Retrace, "T": {}, "ndarray": np.ndarray,
+            "OtherSignature": OtherSignature, "Tensor": Tensor,
         }  # fmt: skip
         self.taken = set(self.namespace) | set(keyword.kwlist) | set(dir(builtins))
         self.bound: dict[Any, str] = {}  # key of an object -> its name in the namespace
@@ -391,7 +394,7 @@ def generate(program: Program, name: str | None = None) -> tuple[str, dict[str, 
     name = w.fresh(name or program.name)
     params = _parameters(w, program)
     lines = [f"def {name}({params}):"]
-    body = _guard_lines(w, program)
+    body = _signature_lines(w, program) + _guard_lines(w, program)
     for slot in program.inputs():
         body += _input_lines(w, slot)
     body += _body_lines(w, program)
@@ -448,6 +451,49 @@ def _objects(program: Program) -> list[Any]:
     return found
 
 
+def _signature_lines(w: _Writer, program: Program) -> list[str]:
+    """``if <an argument differs from the traced signature>: raise OtherSignature``."""
+    if program.signature is None:
+        return []
+    grad_mode, *keys = program.signature
+    tests = [f"{w.bind(_mode_state, 'mode')}.grad_enabled is not {grad_mode}"]
+    for i, key in enumerate(keys[: len(program.arg_names)]):
+        tests += _argument_tests(w, w.arg_exprs[ArgPath((i,))], key)
+    return [f"if {' or '.join(tests)}: raise OtherSignature"]
+
+
+def _argument_tests(w: _Writer, arg: str, key: tuple[Any, ...]) -> list[str]:
+    """Tests true when the argument ``arg`` no longer has the signature ``key`` (see
+    ``signature.argument_key``)."""
+    kind = key[0]
+    if kind == "tensor":
+        _, data_type, shape, dtype, requires_grad = key
+        return [
+            f"not isinstance({arg}, Tensor)",
+            f"{arg}.data.__class__ is not {w.bind(data_type, data_type.__name__)}",
+            f"{arg}.data.shape != {shape!r}",
+            _dtype_differs(w, f"{arg}.data.dtype", dtype),
+            f"{arg}._requires_grad is not {requires_grad}",
+        ]
+    if kind == "array":
+        _, shape, dtype = key
+        return [
+            f"{arg}.__class__ is not ndarray",
+            f"{arg}.shape != {shape!r}",
+            _dtype_differs(w, f"{arg}.dtype", dtype),
+        ]
+    if kind == "scalar":
+        return [f"{arg}.__class__ is not {w.bind(key[1], key[1].__name__)}"]
+    if kind == "value" and key[1] in (bool, int, str, type(None)):
+        return [f"{arg}.__class__ is not {key[1].__name__}", f"{arg} != {key[2]!r}"]
+    return [f"{w.bind(argument_key, 'signature_of')}({arg}) != {w.bind(key, 'signature')}"]
+
+
+def _dtype_differs(w: _Writer, expr: str, dtype: np.dtype) -> str:
+    name = w.literal(dtype)
+    return f"({expr} is not {name} and {expr} != {name})"
+
+
 def _guard_lines(w: _Writer, program: Program) -> list[str]:
     """``if not (...): raise Retrace(...)`` for each guard; same-valued flags chained."""
     lines = []
@@ -490,7 +536,7 @@ def _check(w: _Writer, name: str, value: Any, also: str = "") -> str:
     if isinstance(value, np.ndarray):
         tests = [
             f"{name}.shape != {value.shape!r}",
-            f"{name}.dtype is not {w.literal(value.dtype)}",
+            _dtype_differs(w, f"{name}.dtype", value.dtype),
         ]
         if value.ndim == 0:  # (a numpy scalar also has shape ())
             tests.insert(0, f"{name}.__class__ is not ndarray")

@@ -14,3 +14,7 @@ class CompileError(RuntimeError):
 
 class Retrace(Exception):  # noqa: N818 - a signal to trace again, not an error
     """Raised by a replay whose guards no longer hold: trace the function again."""
+
+
+class OtherSignature(Retrace):
+    """Raised by a program called with arguments of another signature than its own."""

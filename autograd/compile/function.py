@@ -21,15 +21,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..mode import state, threads_off_defaults
-from ..tensor import Tensor
 from .codegen import build
-from .errors import CompileError, Retrace
+from .errors import CompileError, OtherSignature, Retrace
 from .passes import DEFAULT_PASSES, optimize
 from .program import Guard, Program
+from .signature import SCALARS, signature
 from .tracer import trace
 
 ndarray = np.ndarray
-_SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 
 class CacheInfo(NamedTuple):
@@ -37,37 +36,6 @@ class CacheInfo(NamedTuple):
 
     traces: int
     replays: int
-
-
-def _key(value: Any) -> Any:
-    """The part of a call signature one argument contributes."""
-    kind = type(value)
-    if kind is Tensor or isinstance(value, Tensor):
-        data = value.data
-        return (type(data), data.shape, data.dtype, value._requires_grad)
-    if kind is ndarray:
-        return (ndarray, value.shape, value.dtype)
-    if isinstance(value, np.generic):
-        return (kind,)
-    if kind in _SCALARS:
-        return (kind, value)
-    if kind in (tuple, list):
-        return (kind, *map(_key, value))
-    if kind is dict:
-        return (dict, *((k, _key(v)) for k, v in value.items()))
-    try:
-        hash(value)
-    except TypeError:
-        return (kind, id(value))  # an unhashable object: by identity
-    return (kind, value)
-
-
-def signature(args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    """The cache key of a call: its arguments (see :func:`_key`) and grad mode."""
-    key = tuple(map(_key, args))
-    if kwargs:
-        key += tuple((k, _key(v)) for k, v in sorted(kwargs.items()))
-    return (state.grad_enabled, *key)
 
 
 class CompiledFunction:
@@ -86,6 +54,7 @@ class CompiledFunction:
         self._programs: dict[tuple[Any, ...], tuple[Program, Callable[..., Any], str]] = {}
         self._traces = 0
         self._replays = 0
+        self._last: Callable[..., Any] | None = None  # the program of the latest call
         try:
             parameters = inspect.signature(fn).parameters.values()
             self._arg_names = tuple(
@@ -97,17 +66,35 @@ class CompiledFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if threads_off_defaults and (state.tracer is not None or state.anomaly):
             return self.fn(*args, **kwargs)  # traced inline by an outer trace / checked eagerly
+        last = self._last
+        if last is not None and not kwargs:  # the last program checks its own signature
+            try:
+                result = last(*args)
+            except OtherSignature:
+                pass
+            except Retrace:
+                self._forget(last)
+            else:
+                self._replays += 1
+                return result
         key = signature(args, kwargs)
         entry = self._programs.get(key)
         if entry is not None:
             try:
                 result = entry[1](*args, **kwargs)
             except Retrace:
-                del self._programs[key]
+                self._forget(entry[1])
             else:
+                self._last = entry[1] if not entry[0].kwarg_names else None
                 self._replays += 1
                 return result
         return self._trace(key, args, kwargs)
+
+    def _forget(self, function: Callable[..., Any]) -> None:
+        """Drop the program whose guards failed (it will be traced again)."""
+        self._programs = {k: e for k, e in self._programs.items() if e[1] is not function}
+        if self._last is function:
+            self._last = None
 
     def eager(self, *args: Any, **kwargs: Any) -> Any:
         """Run the function itself, without tracing or replaying."""
@@ -146,9 +133,11 @@ class CompiledFunction:
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         program, result = trace(self.fn, args, kwargs, self.__name__, self._arg_names)
         program.guards += closure_guards(self.fn)
+        program.signature = key
         optimize(program, self.passes)
         function, source = build(program)
         self._programs[key] = (program, function, source)
+        self._last = function if not kwargs else None
         self._traces += 1
         return result
 
@@ -168,13 +157,13 @@ def closure_guards(fn: Callable[..., Any]) -> list[Guard]:
             value = cell.cell_contents
         except ValueError:
             continue
-        if type(value) in _SCALARS:
+        if type(value) in SCALARS:
             guards.append(
                 Guard(cell, f"{{obj}}.cell_contents == {value!r}", f"{name} was {value!r}")
             )
     for name in code.co_names:
         value = fn.__globals__.get(name, _MISSING)
-        if type(value) in _SCALARS and value is not None:
+        if type(value) in SCALARS and value is not None:
             guards.append(
                 Guard(fn, f"{{obj}}.__globals__[{name!r}] == {value!r}", f"{name} was {value!r}")
             )

@@ -174,6 +174,7 @@ class Program:
     guards: list[Guard] = field(default_factory=list)
     arg_slots: dict[Any, int] = field(default_factory=dict)
     arg_tensors: set[int] = field(default_factory=set)
+    signature: tuple[Any, ...] | None = None  # the call signature it was traced for
 
     def new_slot(self, kind: str, value: Any, **details: Any) -> Slot:
         """Add a slot of ``kind`` (see :data:`SLOT_KINDS`) holding ``value``."""
