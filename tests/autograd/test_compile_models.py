@@ -90,6 +90,27 @@ def test_every_scheduler_changes_the_compiled_learning_rate_as_eager(kind):
     run_both(mlp_with_dropout, optimizer, batches(STEPS), SCHEDULERS[kind])
 
 
+@pytest.mark.parametrize("kind", ["step", "one-cycle"])
+def test_a_scheduler_stepped_inside_the_compiled_function(kind):
+    model_a, model_b = mlp_with_dropout(), mlp_with_dropout()
+    opt_a, opt_b = (nn.optim.SGD(m.parameters(), lr=0.05, momentum=0.9) for m in (model_a, model_b))
+    sched_a, sched_b = SCHEDULERS[kind](opt_a), SCHEDULERS[kind](opt_b)
+
+    def step_of(model, optimizer, scheduler):
+        def step(X, y):
+            loss = training_step(model, optimizer)(X, y)
+            scheduler.step()
+            return loss
+
+        return step
+
+    eager, compiled = step_of(model_a, opt_a, sched_a), ag.compile(step_of(model_b, opt_b, sched_b))
+    for i, (X, y) in enumerate(batches(STEPS)):
+        assert bits(eager(X, y)) == bits(compiled(X, y)), f"loss differs at step {i}"
+        assert sched_a.get_last_lr() == sched_b.get_last_lr()
+    assert_same_state(model_a, model_b, opt_a, opt_b)
+
+
 def test_a_scheduler_on_adam_and_parameter_groups():
     def optimizer(model):
         first, *rest = model.parameters()
