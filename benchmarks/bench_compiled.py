@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.compile.passes import DEFAULT_PASSES
 
 from . import bench_cnn, bench_lstm, bench_mlp, bench_scalar, bench_transformer, numpy_lstm
 from .bench_chain import elementwise_chain, tensor_chain_numpy
@@ -147,6 +148,38 @@ def mlp_rows(quick: bool, torch: Any) -> list[dict[str, Any]]:
         )
         rows.append(step_row(case, seconds, goal, first_s, ("torch",)))
     return rows
+
+
+def passes_row(quick: bool) -> dict[str, Any]:
+    """What each optimisation pass buys: the smallest MLP step compiled with no pass,
+    with dead-code elimination alone, and with every default pass."""
+    sizes, batch = bench_mlp.SIZES[0]
+    variants = {"engine": DEFAULT_PASSES, "dce only": ("dce",), "no pass": ()}
+    cases = {}
+    for name, passes in variants.items():
+        problem = bench_mlp.make_problem(sizes, batch)
+        step = bench_mlp.engine_step(problem["model"], problem["X"], problem["y"])
+        cases[name] = ag.compile(step, passes=passes)
+    problem = bench_mlp.make_problem(sizes, batch)
+    weights = [m.weight.numpy().copy() for m in problem["model"].linears]
+    biases = [m.bias.numpy().copy() for m in problem["model"].linears]
+    cases["numpy"] = bench_mlp.numpy_step(weights, biases, problem["X"], problem["y"])
+    losses = {bits(cases[name]()) for name in variants}
+    if len(losses) != 1:
+        raise AssertionError("bench_compiled: the passes changed the compiled step's loss")
+    seconds = timed(cases, quick, 0.05)
+    ms = {n: s[0] * 1e3 for n, s in seconds.items()}
+    counts = {n: len(next(iter(cases[n]._programs.values()))[0].instructions) for n in variants}
+    note = (
+        f"{' + '.join(DEFAULT_PASSES)}: {ms['engine']:.3g} ms, {counts['engine']} instructions; "
+        f"dce only: {ms['dce only']:.3g} ms, {counts['dce only']}; no pass: "
+        f"{ms['no pass']:.3g} ms, {counts['no pass']}; spread "
+        + ", ".join(f"{n} {lo * 1e3:.3g}–{hi * 1e3:.3g}" for n, (_, lo, hi) in seconds.items())
+        + " ms"
+    )
+    values = {"engine": ms["engine"], "numpy": ms["numpy"]}
+    case = f"passes, MLP step {'-'.join(map(str, sizes))} batch {batch}"
+    return row(WORKLOAD, case, "ms/step", values, note=note)
 
 
 def chain_row(quick: bool, torch: Any) -> dict[str, Any]:
@@ -302,6 +335,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         torch.set_num_threads(1)
     try:
         rows = mlp_rows(quick, torch)
+        rows.append(passes_row(quick))
         rows.append(chain_row(quick, torch))
         rows.append(scalar_row(quick, micrograd))
         rows += [f(quick, torch) for f in (lenet_row, lstm_row, transformer_row)]
