@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_compile_training import training_step
@@ -269,3 +272,15 @@ def test_program_and_trace_give_named_instructions():
 def test_unknown_pass_is_refused():
     with pytest.raises(ValueError, match="unknown pass 'fast'"):
         ag.compile(lambda x: x, passes=("fast",))(ag.tensor(1.0))
+
+
+def test_the_readme_compiled_loop_runs_and_prints_the_source_shown():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Compiled steps\n", 1)[1]
+    (loop,) = re.findall(r"```python\n(.*?)```", section, re.S)[:1]
+    (source,) = re.findall(r"```text\n(.*?)```", section, re.S)[:1]
+    namespace: dict = {}
+    exec(compile(loop, "README compiled steps", "exec"), namespace)  # noqa: S102
+    step, X, y = namespace["step"], namespace["X"], namespace["y"]
+    assert step.cache_info() == (1, 99)
+    assert step.source(X, y).strip() == source.strip()
