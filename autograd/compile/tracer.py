@@ -499,7 +499,7 @@ class Tracer:
         written = [inputs[0]] if method == "at" else list(kwargs.get("out", ()))
         written = tuple(u.slot for u in (self.use(w) for w in written) if isinstance(u, Use))
         if written and "out" in kwargs:  # the result is the output array(s) given
-            self._record_only("ufunc", fn, inputs, kwargs, written)
+            self._emit("ufunc", fn, inputs, kwargs, written)
             out = kwargs["out"]
             return out[0] if len(out) == 1 else out
         return self._recorded("ufunc", fn, inputs, kwargs, result, written)
@@ -508,19 +508,21 @@ class Tracer:
         """``target op= other``: writes into an array, or makes a new value for a scalar."""
         result = fn(target.value, _plain(other))
         if result is target.value:
-            self._record_only("op", fn, (target, other), {}, (target.slot,))
+            self._emit("op", fn, (target, other), {}, (target.slot,))
             return target
         plain_fn = getattr(operator, fn.__name__[1:])  # numpy scalars: a + b, not in place
         return self._recorded("op", plain_fn, (target, other), {}, result, ())
 
-    def _record_only(self, kind: str, fn: Any, args: Any, kwargs: Any, written: Any) -> None:
+    def _emit(
+        self, kind: str, fn: Any, args: Any, kwargs: Any, written: Any, outs: tuple[int, ...] = ()
+    ) -> None:
         self.program.emit(
             Instruction(
                 kind,
                 fn,
                 self.use(tuple(args)),
                 self.use(dict(kwargs)),
-                (),
+                outs,
                 tuple(written),
                 note=self._note(),
             )
@@ -531,20 +533,10 @@ class Tracer:
     ) -> Any:
         if not _holds_arrays(result):
             if written or fn is operator.setitem:
-                self._record_only(kind, fn, args, kwargs, written)
+                self._emit(kind, fn, args, kwargs, written)
             return result
         slot = self.new_slot("value", result).index
-        self.program.emit(
-            Instruction(
-                kind,
-                fn,
-                self.use(tuple(args)),
-                self.use(dict(kwargs)),
-                (slot,),
-                written,
-                note=self._note(),
-            )
-        )
+        self._emit(kind, fn, args, kwargs, written, (slot,))
         if isinstance(result, tuple | list):
             return self._items(slot, result, wrap=True)
         return TracedArray(result, slot, self)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_compile_training import training_step
+from test_function import Cube
 
 import autograd as ag
 import nn
@@ -104,17 +105,6 @@ def test_gradients_land_on_the_arguments_of_each_call():
 
 
 def test_functional_transforms_and_custom_functions_replay():
-    class Cube(ag.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 3 * x**2 * g
-
     value_and_grad = ag.value_and_grad(lambda x: Cube.apply(x).sum() + ag.exp(x).sum())
     compiled = ag.compile(value_and_grad)
     for k in range(4):
