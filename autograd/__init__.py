@@ -7,12 +7,18 @@ product. See README.md for a tour and ``autograd/ops/`` for every derivative.
 Layers, each importing only from those before it: ``node`` and ``mode`` (the graph's
 data types, per-thread state) -> ``tensor`` -> ``primitive`` -> ``optable`` and
 ``ops`` (every op, attached to Tensor as methods) -> ``backward`` -> ``transforms``,
-``function``, ``gradcheck``, ``creation``, ``anomaly`` -> ``viz``.
+``function``, ``gradcheck``, ``creation``, ``anomaly`` -> ``compile`` (compiled mode) ->
+``viz``.
 """
 
-from . import ops, viz
+from . import (
+    compile,  # noqa: A004 - ag.compile(fn), like torch.compile: the package is callable
+    ops,
+    viz,  # noqa: I001 - pictures come last: they read everything above
+)
 from .anomaly import detect_anomaly
 from .backward import run_backward  # noqa: F401 - attaches Tensor.backward
+from .compile import CacheInfo, CompiledFunction, CompileError
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
@@ -38,7 +44,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "REGISTRY",
+    "CacheInfo",
     "ClosureWarning",
+    "CompileError",
+    "CompiledFunction",
     "Function",
     "FunctionCtx",
     "GradcheckError",
@@ -47,6 +56,7 @@ __all__ = [
     "ValuesIndices",
     "arange",
     "as_tensor",
+    "compile",
     "default_rng",
     "detect_anomaly",
     "draw",

@@ -24,7 +24,9 @@ and Python scalars), the input arrays its VJP reads and its own output array.
 When no node is left, each leaf's sum is added to its ``.grad`` (or returned, for
 ``ag.gradients``). First-order backward runs every rule on raw ndarrays with ``xp`` =
 numpy, recording nothing; ``create_graph=True`` runs the same rules on Tensors with
-``xp`` = the differentiable ops, so the gradient is itself a graph.
+``xp`` = the differentiable ops, so the gradient is itself a graph. While a compiled
+function is traced (``ag.compile``), its tracer wraps the values the rules see, so the
+same pass is recorded as it runs.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import enable_grad, state
+from .mode import enable_grad, state, tracing_threads
 from .node import SMALL_CONSTANT, FreedArray, Node, changed_since, last_mutation
 from .ops.namespaces import NUMPY_NS, TENSOR_NS
 from .primitive import check_finite, unchanged
@@ -154,10 +156,15 @@ def run_backward(
     """
     xp = TENSOR_NS if create_graph else NUMPY_NS
     grad = as_tensor(grad) if create_graph else unwrap(grad)
+    inputs_of = _graph_inputs if create_graph else None  # (node, g) -> args, out, params
+    store = _store_leaf_grads
+    tracer = state.tracer if tracing_threads else None
+    if tracer is not None:  # tracing a compiled function: the pass is recorded as it runs
+        xp, grad, inputs_of, store = tracer.backward(xp, grad, inputs_of, store)
     results = None if targets is None else [None] * len(targets)
     node = root._node
     if node is None:  # backward on a leaf: its gradient is the seed itself
-        _store_leaf_grads({root: grad}, targets, results, create_graph, grad)
+        store({root: grad}, targets, results, create_graph, grad)
         return results
 
     grads: dict[Any, Any] = {}  # gradients summed so far, keyed by waiting node or by leaf
@@ -176,12 +183,11 @@ def run_backward(
             if node.epoch < last_mutation[0]:  # some array changed after this node was made
                 _check_versions(node)
             # 2. VJP
-            if create_graph:
-                args, out = _graph_inputs(node)
+            if inputs_of is not None:
+                args, out, params = inputs_of(node, g)
             else:
-                args, out = saved, node.out
+                args, out, params = saved, node.out, node.params
             prim = node.prim
-            params = node.params
             vjps = prim.vjps  # one rule per input, or None when the rule is joint
             joint = None
             if vjps is None:
@@ -255,14 +261,15 @@ def run_backward(
                 else:
                     node = None
         # every node has run: what is left in grads arrived at leaves
-        _store_leaf_grads(grads, targets, results, create_graph, grad)
+        store(grads, targets, results, create_graph, grad)
     return results
 
 
-def _graph_inputs(node: Node) -> tuple[tuple[Any, ...], Tensor]:
-    """For ``create_graph``: the node's inputs and output as Tensors attached to the graph."""
+def _graph_inputs(node: Node, g: Any) -> tuple[tuple[Any, ...], Tensor, Any]:
+    """For ``create_graph``: the node's inputs and output as Tensors attached to the graph
+    (and its params)."""
     args = tuple(as_graph_input(p, d) for p, d in zip(node, node.saved))
-    return args, as_graph_input(node, node.out)
+    return args, as_graph_input(node, node.out), node.params
 
 
 def as_graph_input(parent: Any, data: Any) -> Any:

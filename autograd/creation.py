@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .random import Rng, as_rng
+from .random import Rng, draw
 from .tensor import Tensor
 
 Shape = int | tuple[int, ...]
@@ -43,19 +43,24 @@ def full(
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``t``."""
-    return Tensor(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros_like(_like(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
-    return Tensor(np.ones_like(np.asarray(t), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones_like(_like(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def _like(t: Any) -> Any:
+    """What ``*_like`` reads of ``t``: only its shape and dtype (a Tensor's values stay unread)."""
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
 
 
 def randn(
     *shape: Any, rng: Rng = None, dtype: Any = np.float64, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal samples: ``randn(2, 3, rng=0)``; ``rng`` a Generator or int seed."""
-    data = as_rng(rng).standard_normal(_shape(shape)).astype(dtype, copy=False)
+    data = draw(rng, "standard_normal", _shape(shape), dtype=dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -63,7 +68,7 @@ def rand(
     *shape: Any, rng: Rng = None, dtype: Any = np.float64, requires_grad: bool = False
 ) -> Tensor:
     """Uniform samples in ``[0, 1)``: ``rand(2, 3, rng=0)``."""
-    data = as_rng(rng).random(_shape(shape)).astype(dtype, copy=False)
+    data = draw(rng, "random", _shape(shape), dtype=dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -128,24 +128,35 @@ def _vjp_of(cls: type[Function]) -> Any:
         if ctx._saved_at < last_mutation[0]:
             _refuse_changed(cls, ctx)
         graph = isinstance(g, Tensor)  # create_graph: the gradient must be a graph too
-        if graph and cls.differentiable_backward:
+        if not graph:  # one call on ndarrays, which a compiled function records and replays
+            return xp.call(_first_order, cls, ctx, g, inputs)
+        if cls.differentiable_backward:
             grads = _run(cls, _graph_ctx(cls, ctx, inputs, out), _guarded(g))
-        else:
-            grads = _run(cls, ctx, _read_only(unwrap(g)))
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        if len(grads) != len(inputs):
-            raise RuntimeError(
-                f"{cls.__name__}.backward returned {len(grads)} gradients, but forward "
-                f"took {len(inputs)} inputs: return one gradient (or None) per input"
-            )
-        grads = tuple(_fitted(cls, i, gi, x, graph) for i, (gi, x) in enumerate(zip(grads, inputs)))
-        if graph and not cls.differentiable_backward:
-            return tuple(
-                None if gi is None else _once_differentiable(cls, gi, g, inputs) for gi in grads
-            )
-        return grads
+            return _fitted_all(cls, grads, inputs, graph)
+        grads = _fitted_all(cls, _run(cls, ctx, _read_only(unwrap(g))), inputs, graph)
+        return tuple(
+            None if gi is None else _once_differentiable(cls, gi, g, inputs) for gi in grads
+        )
 
     return vjp
+
+
+def _first_order(
+    cls: type[Function], ctx: FunctionCtx, g: Any, inputs: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """``cls.backward`` on ndarrays, each gradient fitted to its input."""
+    return _fitted_all(cls, _run(cls, ctx, _read_only(g)), inputs, False)
+
+
+def _fitted_all(cls: type[Function], grads: Any, inputs: tuple[Any, ...], graph: bool) -> Any:
+    """``backward``'s result checked: one gradient (or None) per input, each fitted."""
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != len(inputs):
+        raise RuntimeError(
+            f"{cls.__name__}.backward returned {len(grads)} gradients, but forward "
+            f"took {len(inputs)} inputs: return one gradient (or None) per input"
+        )
+    return tuple(_fitted(cls, i, gi, x, graph) for i, (gi, x) in enumerate(zip(grads, inputs)))
 
 
 def _run(cls: type[Function], ctx: FunctionCtx, grad_output: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Per-thread engine state: grad mode, anomaly mode, module scope, transform depth.
+"""Per-thread engine state: grad mode, anomaly mode, module scope, transform depth, tracer.
 
 Grad mode decides whether ops record graph nodes (``no_grad``/``enable_grad``, as in
 PyTorch). Each thread has its own state, so one thread evaluating under ``no_grad``
@@ -6,8 +6,10 @@ never stops another from recording.
 
 The state is changed only through the functions of this module. Each keeps
 :data:`threads_off_defaults` coherent: while it is empty (every thread records, no
-anomaly mode, no module call under way), ops skip reading per-thread state at all.
-This module imports nothing from the package.
+anomaly mode, no module call under way, nothing traced), ops skip reading per-thread
+state at all. A thread that traces a compiled function (``ag.compile``) sets its tracer
+with :func:`set_tracer`; the engine's hooks then report to it. This module imports
+nothing from the package.
 """
 
 from __future__ import annotations
@@ -29,22 +31,30 @@ class _ThreadState(threading.local):
     anomaly: bool = False
     scope: tuple[object, ...] | None = None  # the nn.Module calls under way, outermost first
     transform_depth: int = 0  # > 0 while a functional transform evaluates its function
+    tracer: Any = None  # the autograd.compile tracer recording this thread's ops, if any
 
 
 state = _ThreadState()
 
-#: Idents of the threads off the defaults: grad off, anomaly on, or inside an nn module.
+#: Idents of the threads off the defaults: grad off, anomaly on, inside an nn module, or
+#: tracing.
 #: While it is empty, ops record without reading per-thread state. Each thread adds
 #: and removes only its own ident (atomic set operations).
 threads_off_defaults: set[int] = set()
 
+#: Idents of the threads tracing a compiled function (each also off the defaults). Hooks
+#: outside the ops test this set before reading the thread's tracer.
+tracing_threads: set[int] = set()
+
 
 def _refresh() -> None:
     """Count this thread in :data:`threads_off_defaults` or out, after a change."""
+    ident = threading.get_ident()
     if state.grad_enabled and not state.anomaly and state.scope is None:
-        threads_off_defaults.discard(threading.get_ident())
+        if ident not in tracing_threads:
+            threads_off_defaults.discard(ident)
     else:
-        threads_off_defaults.add(threading.get_ident())
+        threads_off_defaults.add(ident)
 
 
 def is_grad_enabled() -> bool:
@@ -68,12 +78,28 @@ def set_anomaly_mode(enabled: bool) -> bool:
     return previous
 
 
+def set_tracer(tracer: Any) -> Any:
+    """Make ``tracer`` (or None) record this thread's ops; returns the previous tracer."""
+    previous = state.tracer
+    state.tracer = tracer
+    ident = threading.get_ident()
+    if tracer is None:
+        tracing_threads.discard(ident)
+    else:
+        tracing_threads.add(ident)
+        threads_off_defaults.add(ident)
+    _refresh()
+    return previous
+
+
 def enter_scope(module: object) -> tuple[object, ...] | None:
     """Push ``module`` on this thread's scope (nodes record it); returns the scope before."""
     previous = state.scope
     state.scope = (module,) if previous is None else previous + (module,)
     if previous is None:  # the outermost module: ops now record a scope
         _refresh()
+    if tracing_threads and state.tracer is not None:  # a program depends on the module's state
+        state.tracer.entered(module)
     return previous
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import state, threads_off_defaults
+from .mode import state, threads_off_defaults, tracing_threads
 from .node import Node, clock, is_large, stand_in
 from .tensor import Tensor, result_tensor
 
@@ -226,9 +226,15 @@ def _result(
     saved: tuple[Any, ...],
     params: dict[str, Any] | None,
 ) -> Tensor:
-    """The output tensor, with a node when ``record`` (an input requires grad) allows one."""
+    """The output tensor, with a node when ``record`` (an input requires grad) allows one.
+
+    While this thread traces a compiled function, its tracer makes the result (by calling
+    this function again, paused) and records the primitive application.
+    """
     scope = None
-    if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on or a scope
+    if threads_off_defaults:  # a thread (maybe this one) has grad off, anomaly on, a scope...
+        if tracing_threads and state.tracer is not None:  # ... or traces: the tracer makes it
+            return state.tracer.result(prim, out, record, parents, saved, params)
         if state.anomaly:
             check_finite(out, f"'{prim.name}' (forward)")
         record = record and state.grad_enabled

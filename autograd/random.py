@@ -6,11 +6,18 @@ which means the default generator returned by :func:`default_rng`. ``manual_seed
 reseeds that generator in place (objects that already hold it, such as a ``Dropout``
 layer, see the new seed too), so a script that calls it once is reproducible, as with
 ``torch.manual_seed``. Its draws equal ``np.random.default_rng(s)``'s.
+
+Random numbers drawn by an operation (``ag.randn``, a dropout mask) come from
+:func:`draw`, the one call a compiled function records to draw them afresh at each call.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from .mode import state, tracing_threads
 
 Rng = np.random.Generator | int | None
 
@@ -41,3 +48,16 @@ def as_rng(rng: Rng) -> np.random.Generator:
             f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
         )
     return np.random.default_rng(rng)
+
+
+def draw(rng: Rng, method: str, *args: Any, dtype: Any = None) -> np.ndarray:
+    """``as_rng(rng).<method>(*args)`` (e.g. ``draw(rng, "random", (2, 3))``), cast to
+    ``dtype`` if given: the one way ops draw random numbers.
+
+    A compiled function (``ag.compile``) records the call, so each of its calls draws new
+    numbers from the same generator, in the same order as eager calls would.
+    """
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(draw, (rng, method, *args), {"dtype": dtype})
+    values = getattr(as_rng(rng), method)(*args)
+    return values if dtype is None else values.astype(dtype, copy=False)

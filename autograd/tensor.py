@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .mode import state, tracing_threads
 from .node import Node, version
 
 Axis = int | tuple[int, ...] | None
@@ -47,15 +48,9 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        shared = type(data) is np.ndarray
-        data = np.asarray(data, dtype=dtype)
-        if data.dtype.kind not in NUMERIC_KINDS:
-            raise TypeError(
-                f"Tensor: data must be numbers (bool, int, float or complex), got "
-                f"{type(data).__name__ if data.ndim == 0 else 'an array'} of dtype {data.dtype}"
-            )
-        if data.ndim == 0 and not shared:  # a scalar: a numpy scalar, as op results are
-            data = data[()]
+        source, data = data, tensor_data(data, dtype)
+        if tracing_threads and data is not source and state.tracer is not None:
+            state.tracer.converted(source, data, dtype)  # a compiled program converts it too
         if requires_grad:
             _check_differentiable_dtype(data.dtype)
         self.data = data
@@ -102,6 +97,8 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """Accumulated gradient ``dL/d(self)`` after ``backward``; assign None to clear."""
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_grad(self)  # a compiled program reads it at each call
         return self._grad
 
     @grad.setter
@@ -114,6 +111,8 @@ class Tensor:
                     f"{self.shape}; a gradient must have its tensor's shape"
                 )
         self._grad = value
+        if tracing_threads and state.tracer is not None:
+            state.tracer.wrote_grad(self)  # a compiled program sets it at each call
 
     @property
     def name(self) -> str | None:
@@ -137,12 +136,18 @@ class Tensor:
         return version(self.data)
 
     # ------------------------------------------------------------------ conversion
+    # Each conversion to Python or numpy values tells a tracer (ag.compile), which refuses
+    # it for a traced value: the trace would freeze the value read.
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (shared with the tensor, not a copy)."""
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "numpy()")
         return np.asarray(self.data)
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "item()")
         if self.data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to Python scalars, "
@@ -152,9 +157,13 @@ class Tensor:
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists, as ``ndarray.tolist``."""
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "tolist()")
         return np.asarray(self.data).tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "np.asarray(t) (__array__)")
         array = np.asarray(self.data, dtype=dtype)
         return array.copy() if copy else array
 
@@ -169,12 +178,18 @@ class Tensor:
         return np.asarray(self.data).__dlpack_device__()
 
     def __float__(self) -> float:
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "float(t)")
         return float(self.item())
 
     def __int__(self) -> int:
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "int(t)")
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if tracing_threads and state.tracer is not None:
+            state.tracer.read_value(self, "bool(t)")
         return bool(self.data)
 
     def __len__(self) -> int:
@@ -223,6 +238,21 @@ class Tensor:
             _check_differentiable_dtype(self.dtype)
         self._requires_grad = bool(flag)
         return self
+
+
+def tensor_data(data: Any, dtype: Any = None) -> Any:
+    """``data`` as a tensor holds it: an ndarray (shared, as ``np.asarray``, unless ``dtype``
+    converts it) or, for a 0-d value that is not an ndarray, a numpy scalar (as op results)."""
+    shared = type(data) is np.ndarray
+    data = np.asarray(data, dtype=dtype)
+    if data.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(
+            f"Tensor: data must be numbers (bool, int, float or complex), got "
+            f"{type(data).__name__ if data.ndim == 0 else 'an array'} of dtype {data.dtype}"
+        )
+    if data.ndim == 0 and not shared:  # a scalar: a numpy scalar, as op results are
+        data = data[()]
+    return data
 
 
 def _check_differentiable_dtype(dtype: np.dtype) -> None:

@@ -101,11 +101,14 @@ def time_sample(
     settle_s: float = 0.0,
     warm_calls: int = 0,
     collector: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> float:
     """Seconds per call over ``number`` calls of ``fn``, the garbage collector paused
     (or on, with ``collector``).
 
-    Sleeps ``settle_s`` and calls ``fn`` ``warm_calls`` times first, untimed. With
+    ``clock`` reads the time (``time.process_time`` for CPU time, which other processes
+    on a shared machine do not inflate). Sleeps ``settle_s`` and calls ``fn``
+    ``warm_calls`` times first, untimed. With
     ``collector`` the collector runs a full pass first and stays on during the calls
     (see the module docstring). The collector's state is restored either way.
     """
@@ -121,10 +124,10 @@ def time_sample(
     else:
         gc.disable()
     try:
-        start = time.perf_counter()
+        start = clock()
         for _ in range(number):
             fn()
-        return (time.perf_counter() - start) / number
+        return (clock() - start) / number
     finally:
         if was_enabled:
             gc.enable()
@@ -140,13 +143,27 @@ def interleaved(
     quick: bool = False,
     collector: bool = False,
 ) -> dict[str, float]:
-    """Median seconds per call of each case, the cases taking turns sample by sample.
+    """Median seconds per call of each case: :func:`interleaved_samples`' medians."""
+    samples = interleaved_samples(cases, repeats, min_sample_s, warmup, quick, collector)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def interleaved_samples(
+    cases: dict[str, Callable[[], Any]],
+    repeats: int,
+    min_sample_s: float = 0.02,
+    warmup: int = 1,
+    quick: bool = False,
+    collector: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, list[float]]:
+    """Seconds per call of each case in every sample, the cases taking turns sample by sample.
 
     Each case is called ``warmup`` times, then calibrated (see
     :func:`calls_per_sample`), then ``repeats`` rounds of samples are taken, round
     ``r`` in the ``r``-th of all orders of the cases, each sample after a pause of
     :data:`SETTLE_S` seconds and :data:`WARM_FRACTION` of its calls untimed (neither
-    when ``quick``); ``collector`` as in :func:`time_sample`.
+    when ``quick``); ``collector`` and ``clock`` as in :func:`time_sample`.
     """
     settle_s, warm = (0.0, 0.0) if quick else (SETTLE_S, WARM_FRACTION)
     for fn in cases.values():
@@ -159,8 +176,9 @@ def interleaved(
         for name in orders[turn % len(orders)]:
             fn = cases[name]
             warm_calls = int(numbers[name] * warm)
-            samples[name].append(time_sample(fn, numbers[name], settle_s, warm_calls, collector))
-    return {name: statistics.median(values) for name, values in samples.items()}
+            sample = time_sample(fn, numbers[name], settle_s, warm_calls, collector, clock)
+            samples[name].append(sample)
+    return samples
 
 
 def cpu_model() -> str:

@@ -39,6 +39,7 @@ TABLED = (
     "bench_transformer",
     "bench_optim",
     "bench_data",
+    "bench_compiled",
 )
 EXTRAS = ("bench_chain", "bench_viz")
 PEERS = ("numpy", "torch", "micrograd")

@@ -49,7 +49,7 @@ from autograd import (  # the engine's primitives, one node each
     tanh,
 )
 from autograd.ops.neural import check_reduction, checked_labels, classes_last
-from autograd.random import Rng, as_rng
+from autograd.random import Rng, draw
 
 __all__ = [
     "binary_cross_entropy",
@@ -93,6 +93,7 @@ __all__ = [
     "softplus",
 ]
 
+
 def _reduce(losses: ag.Tensor, reduction: str, fn: str) -> ag.Tensor:
     check_reduction(reduction, fn)
     if reduction == "mean":
@@ -131,7 +132,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Rng = None) -> a
         return x
     if p == 1.0:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = as_rng(rng).random(x.shape) >= p
+    keep = ag.greater_equal(draw(rng, "random", x.shape), p)  # (ops: compiled calls redraw)
     return x * (keep / (1.0 - p)).astype(x.dtype)
 
 

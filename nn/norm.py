@@ -65,7 +65,8 @@ class _BatchNorm(Module):
         x = check_input(self, x, layouts, self.num_features)
         factor = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked = ag.Tensor(self.num_batches_tracked.data + 1)
+            with ag.no_grad():  # in place: a compiled step (ag.compile) replays the count
+                self.num_batches_tracked.add_(1)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.data)
         use_batch = self.training or not self.track_running_stats

@@ -52,7 +52,7 @@ def _gelu_vjp(
     xp: Any, g: Any, out: Any, x: Any, approximate: str, _residual: dict[str, Any]
 ) -> Any:
     """Exact: ``Phi(x) + x phi(x)``; tanh form: ``(1 + t)/2 + x/2 (1 - t^2) u'(x)``."""
-    inner = _residual["inner"] if type(x) is np.ndarray else _gelu_inner(xp, x, approximate)
+    inner = _residual["inner"] if not isinstance(x, Tensor) else _gelu_inner(xp, x, approximate)
     if approximate == "tanh":
         slope = _SQRT_2_OVER_PI * (1 + 3 * _CUBIC * x * x)
         return g * (0.5 * (1 + inner) + 0.5 * x * (1 - inner * inner) * slope)

@@ -24,8 +24,9 @@ import numpy as np
 
 from ..optable import op
 from ..primitive import Primitive, apply
-from ..random import Rng, as_rng
+from ..random import Rng, draw
 from ..tensor import Tensor, unwrap
+from .elementwise import astype, greater_equal
 
 
 def _safe_softmax(xp: Any, scores: Any) -> Any:
@@ -78,7 +79,7 @@ def _attention_vjp(
     scale: float,
     _residual: dict[str, Any],
 ) -> tuple[Any, ...]:
-    if type(q) is np.ndarray:  # first order: the forward's probabilities
+    if not isinstance(q, Tensor):  # first order: the forward's probabilities
         probs = _residual["probs"]
     else:
         probs = _safe_softmax(xp, _scores(q, k, mask, scale))
@@ -166,8 +167,8 @@ def scaled_dot_product_attention(
         mask = causal if mask is None else mask + causal
     keep = None
     if dropout_p > 0:
-        keep = (as_rng(rng).random(shape) >= dropout_p) / np.asarray(1 - dropout_p, dtype)
-        keep = keep.astype(dtype)
+        drawn = greater_equal(draw(rng, "random", shape), dropout_p)  # ops: compiled calls redraw
+        keep = astype(drawn / np.asarray(1 - dropout_p, dtype), dtype)
     scale = 1 / math.sqrt(np.shape(unwrap(q))[-1]) if scale is None else float(scale)
     params = {"scale": scale, "_residual": {}}
     return apply(ATTENTION, (q, k, v, mask, keep), params)

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..optable import op
-from ..primitive import Primitive, apply_unary
-from ..tensor import Tensor, result_tensor, unwrap
+from ..primitive import Primitive, apply, apply_unary
+from ..tensor import Tensor, unwrap
 from .axes import check_axis, torch_keywords
+from .elementwise import constant_primitive
 from .reduce import ValuesIndices, exclusive_cumprod
 from .shape import GETITEM, RESHAPE, flatten, take_along_axis
 
@@ -98,8 +99,14 @@ def cummin(x: Any, axis: int | None = None, *, dim: int | None = None) -> Values
 def _running_extremum(ufunc: Any, x: Any, axis: Any, dim: Any, name: str) -> ValuesIndices:
     x, axis = _along(x, axis, dim, name)
     data = np.asarray(unwrap(x))
+    indices = apply(constant_primitive(_running_indices), (data,), {"ufunc": ufunc, "axis": axis})
+    return ValuesIndices(take_along_axis(x, indices, axis), indices)
+
+
+def _running_indices(data: np.ndarray, ufunc: Any, axis: int) -> np.ndarray:
+    """Where the running extremum of ``data`` along ``axis`` comes from (ties and NaN: the
+    later index)."""
     running = ufunc.accumulate(data, axis=axis)  # NaN, once reached, stays
     reached = (data == running) | (data != data)  # the extremum so far, or a NaN
     position = np.arange(data.shape[axis]).reshape((-1,) + (1,) * (data.ndim - axis - 1))
-    indices = np.maximum.accumulate(np.where(reached, position, 0), axis=axis)
-    return ValuesIndices(take_along_axis(x, indices, axis), result_tensor(indices, None))
+    return np.maximum.accumulate(np.where(reached, position, 0), axis=axis)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..optable import op
 from ..primitive import FLOAT_SCALARS, Primitive, apply, apply_binary, apply_unary, unchanged
-from ..tensor import Tensor, result_tensor, unwrap
+from ..tensor import Tensor, unwrap
 from .axes import torch_keywords
 
 ArrayLike = Any
@@ -424,8 +424,26 @@ def astype(x: ArrayLike, dtype: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------- not differentiable
+def _no_gradient(xp: Any, g: Any, out: Any, *inputs: Any, **params: Any) -> tuple[None, ...]:
+    return (None,) * len(inputs)
+
+
+_CONSTANT_PRIMITIVES: dict[Any, Primitive] = {}
+
+
+def constant_primitive(func: Any) -> Primitive:
+    """An unregistered primitive computing ``func`` with no gradient (comparisons, argmax):
+    applied to raw values, its results are constants, made by the engine's one entry (so
+    compiled functions record them like any op)."""
+    prim = _CONSTANT_PRIMITIVES.get(func)
+    if prim is None:
+        prim = Primitive(func.__name__, func, vjp=_no_gradient, saves=(), register=False)
+        _CONSTANT_PRIMITIVES[func] = prim
+    return prim
+
+
 def _non_differentiable(func: Any, *args: Any) -> Tensor:
-    return result_tensor(func(*(unwrap(a) for a in args)), None)
+    return apply(constant_primitive(func), tuple(unwrap(a) for a in args))
 
 
 @op()

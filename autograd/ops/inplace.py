@@ -12,15 +12,20 @@ augmented assignments ``+= -= *= /=``, with PyTorch's rules.
   takes it over with its graph node, its history rebased as PyTorch's is. Its old
   array is left untouched, so nodes that saved it stay correct; a view taken of it
   earlier does not see the new value.
+
+A compiled function (``ag.compile``) records each unrecorded update as a call of the op
+itself, which its replays make again. :func:`update` runs a numpy routine that updates
+arrays in place (an optimizer's step) so that it is recorded the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..mode import state, threads_off_defaults
+from ..mode import state, threads_off_defaults, tracing_threads
 from ..node import record_change
 from ..optable import op, tensor_method
 from ..primitive import as_operand
@@ -68,8 +73,22 @@ def _writable(x: Tensor) -> ndarray:
     return data
 
 
+def update(kernel: Callable[..., Any], *args: Any) -> Any:
+    """Run ``kernel(*args)``, a routine that updates arrays in place (an optimizer's step),
+    and return its result.
+
+    Eagerly it is just the call. A compiled function (``ag.compile``) records it as one
+    call that its replays make again, so whatever Python state the kernel reads
+    (hyper-parameters, state dicts, ``.grad``) is read afresh each time.
+    """
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(kernel, args)
+    return kernel(*args)
+
+
 # Each in-place write below is followed by record_change(data): after the write, see
-# node.record_change. (A helper for the three steps would cost a call per update.)
+# node.record_change. (A helper for the three steps would cost a call per update.) While
+# a compiled function is traced, the tracer records the call of the op and makes it.
 
 
 @op(operators=("__iadd__",))
@@ -77,6 +96,8 @@ def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """``x += alpha * other`` in place (no allocation when ``other`` matches)."""
     if _recorded(x, other, "add_"):
         return _rebase(x, add(x, other if alpha == 1 else multiply(other, alpha)), "add_")
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(add_, (x, other, alpha))
     data = x.data if type(x.data) is ndarray else _writable(x)
     other = other.data if isinstance(other, Tensor) else other
     data += other if alpha == 1 else other * as_operand(alpha, data)  # numpy's same_kind rule
@@ -97,6 +118,8 @@ def mul_(x: Tensor, other: Any) -> Tensor:
     """``x *= other`` in place."""
     if _recorded(x, other, "mul_"):
         return _rebase(x, multiply(x, other), "mul_")
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(mul_, (x, other))
     data = _writable(x)
     data *= as_operand(unwrap(other), data)
     record_change(data)
@@ -108,6 +131,8 @@ def div_(x: Tensor, other: Any) -> Tensor:
     """``x /= other`` in place."""
     if _recorded(x, other, "div_"):
         return _rebase(x, divide(x, other), "div_")
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(div_, (x, other))
     data = _writable(x)
     data /= as_operand(unwrap(other), data)
     record_change(data)
@@ -120,6 +145,8 @@ def copy_(x: Tensor, source: Any) -> Tensor:
     gradient flows to ``source`` (summed over the broadcast axes), none to the old ``x``."""
     if _recorded(x, source, "copy_"):
         return _rebase(x, where(np.ones(x.shape, bool), source, x), "copy_")
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(copy_, (x, source))
     data = _writable(x)
     np.copyto(data, unwrap(source), casting="same_kind")
     record_change(data)
@@ -131,6 +158,8 @@ def fill_(x: Tensor, value: float) -> Tensor:
     """Set every element of ``x`` to ``value`` in place (recorded: a zero gradient)."""
     if _recorded(x, value, "fill_"):
         return _rebase(x, where(np.ones(x.shape, bool), unwrap(value), x), "fill_")
+    if tracing_threads and state.tracer is not None:
+        return state.tracer.call(fill_, (x, value))
     data = _writable(x)
     data.fill(unwrap(value))
     record_change(data)
@@ -148,6 +177,9 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``; recorded, as ``put`` (value's gradient is ``g[index]``)."""
     if _recorded(x, value, "__setitem__"):
         _rebase(x, put(x, index, value), "__setitem__")
+        return
+    if tracing_threads and state.tracer is not None:
+        state.tracer.call(setitem, (x, index, value))
         return
     data = _writable(x)
     data[normalize_index(index)] = unwrap(value)

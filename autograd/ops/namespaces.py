@@ -2,17 +2,26 @@
 
 ``NUMPY_NS`` computes on ndarrays and records nothing (first-order backward);
 ``TENSOR_NS`` computes on Tensors with the differentiable ops (``create_graph``).
-Both offer the same names, so each rule is written once.
+Both offer the same names, so each rule is written once. ``call(f, *args)`` is ``f(*args)``
+in both: a rule passes through it the step it must take on raw values (a custom
+Function's backward), which a compiled function then records as one call.
 """
 
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
 from ..tensor import result_tensor
 from . import conv, cumulative, einstein, elementwise, linalg, lookup, neural, shape, special, trig
+
+
+def call(func: Any, *args: Any) -> Any:
+    """``func(*args)``."""
+    return func(*args)
+
 
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
@@ -52,6 +61,7 @@ NUMPY_NS = SimpleNamespace(
     erf=special._erf,
     scatter_rows=lookup.scatter_rows_numpy,
     relu=elementwise._relu,
+    call=call,
 )
 
 TENSOR_NS = SimpleNamespace(
@@ -92,6 +102,7 @@ TENSOR_NS = SimpleNamespace(
     erf=special.erf,
     scatter_rows=lookup.scatter_rows,
     relu=elementwise.relu,
+    call=call,
 )
 
 assert vars(NUMPY_NS).keys() == vars(TENSOR_NS).keys()

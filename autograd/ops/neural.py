@@ -127,7 +127,7 @@ def _cross_entropy_vjp(
     reuses the forward's ``S`` (in place, once); under ``create_graph`` (Tensor logits)
     ``S`` is recomputed with differentiable ops."""
     m, k = logits.shape
-    probs = _residual.pop("probs", None) if type(logits) is np.ndarray else None
+    probs = _residual.pop("probs", None) if not isinstance(logits, Tensor) else None
     if probs is not None and _is_plain(target, ignore_index, label_smoothing):
         delta = probs
         delta[np.arange(m), target] -= 1

@@ -55,7 +55,7 @@ def _layer_norm_vjp(
     eps: float,
     _residual: dict[str, Any],
 ) -> tuple[Any, Any, Any]:
-    if type(x) is np.ndarray:  # first order: the forward's statistics
+    if not isinstance(x, Tensor):  # first order: the forward's statistics
         mean, rstd = _residual["mean"], _residual["rstd"]
     else:  # create_graph: the same statistics as differentiable functions of x
         mean = x.mean(axis=axes, keepdims=True)

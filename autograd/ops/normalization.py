@@ -29,6 +29,7 @@ from ..optable import op
 from ..primitive import Primitive, apply
 from ..tensor import Tensor, as_tensor, unwrap
 from . import shape
+from .inplace import update
 
 ndarray = np.ndarray
 
@@ -169,14 +170,19 @@ def batch_norm(
     params = {"groups": None, "eps": eps, "_residual": residual}
     out = apply(BATCH_NORM, (x, weight, bias), params)
     if running_mean is not None:
-        _update_running(running_mean, residual["mean"].reshape(-1), momentum)
+        update(_update_running, running_mean, residual["mean"], momentum)
     if running_var is not None:
-        _update_running(running_var, residual["var"].reshape(-1) * (count / (count - 1)), momentum)
+        update(_update_running, running_var, residual["var"], momentum, count / (count - 1))
     return out
 
 
-def _update_running(running: Any, batch: ndarray, momentum: float) -> None:
-    """``running ← (1 - momentum) running + momentum batch``, in place (a Tensor or array)."""
+def _update_running(
+    running: Any, batch: ndarray, momentum: float, correction: float | None = None
+) -> None:
+    """``running ← (1 - momentum) running + momentum batch``, in place (a Tensor or array);
+    ``batch`` (per channel, any shape) times ``correction`` if given. One in-place update
+    (``inplace.update``), which compiled functions record and replay."""
+    batch = batch.reshape(-1) if correction is None else batch.reshape(-1) * correction
     batch = batch.astype(np.asarray(unwrap(running)).dtype)
     if isinstance(running, Tensor):
         with no_grad():

@@ -87,7 +87,7 @@ def _rnn_forward(xp: Any, xproj: Any, w_hh: Any, h0: Any, reverse: bool, nonline
 def _rnn_scan_vjp(
     xp: Any, g: Any, out: Any, xproj: Any, w_hh: Any, h0: Any, reverse: bool, nonlinearity: str
 ) -> tuple[Any, Any, Any]:
-    if type(xproj) is np.ndarray:  # first order: the forward's states
+    if not isinstance(xproj, Tensor):  # first order: the forward's states
         hs = out
     else:
         hs = _rnn_forward(xp, xproj, w_hh, h0, reverse, nonlinearity)
@@ -168,7 +168,7 @@ def _lstm_scan_vjp(
     reverse: bool,
     _residual: dict[str, Any],
 ) -> tuple[Any, Any, Any, Any]:
-    if type(xproj) is np.ndarray:  # first order: the forward's gates and states
+    if not isinstance(xproj, Tensor):  # first order: the forward's gates and states
         gates, hs, cs = _residual["gates"], out[0], out[1]
     else:
         gates, hs, cs = _lstm_forward(xp, xproj, w_hh, h0, c0, reverse)
@@ -245,7 +245,7 @@ def _gru_scan_vjp(
     reverse: bool,
     _residual: dict[str, Any],
 ) -> tuple[Any, Any, Any, Any]:
-    if type(xproj) is np.ndarray:
+    if not isinstance(xproj, Tensor):
         gates, hs = _residual["gates"], out
     else:
         gates, hs = _gru_forward(xp, xproj, w_hh, b_hh, h0, reverse)

@@ -18,10 +18,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..optable import op
-from ..primitive import Primitive, apply_unary
-from ..tensor import Axis, Tensor, result_tensor, unwrap
+from ..primitive import Primitive, apply, apply_unary
+from ..tensor import Axis, Tensor, unwrap
 from . import elementwise
 from .axes import check_axis, keepdims_shape, normalize_axis, torch_keywords
+from .elementwise import constant_primitive
 from .shape import GETITEM, squeeze, take_along_axis
 
 
@@ -296,11 +297,11 @@ def _extremum(
     torch_keywords(prim.name, axis, None, dim, None)  # refuses axis= and dim= together
     data = unwrap(x)
     dim = check_axis(dim, np.ndim(data))
-    indices = find(data, axis=dim, keepdims=True)  # the first extremum, as PyTorch
-    values = take_along_axis(x, indices, dim)
+    indices = apply(constant_primitive(find), (data,), {"axis": dim, "keepdims": True})
+    values = take_along_axis(x, indices, dim)  # the first extremum, as PyTorch
     if not keepdim:
-        values, indices = squeeze(values, dim), np.squeeze(indices, dim)
-    return ValuesIndices(values, result_tensor(indices, None))
+        values, indices = squeeze(values, dim), squeeze(indices, dim)
+    return ValuesIndices(values, indices)
 
 
 @op(LOGSUMEXP)
@@ -421,9 +422,15 @@ def _vector_norm(x: Any, ord: Any, axis: Axis, keepdims: bool) -> Tensor:  # noq
         return min(elementwise.abs(x), axis, keepdims)
     if ord == 0:
         data = np.asarray(unwrap(x))
-        count = np.sum(data != 0, axis=None if axis is None else tuple(axis), keepdims=keepdims)
-        return result_tensor(count.astype(data.dtype if data.dtype.kind == "f" else float), None)
+        params = {"axis": None if axis is None else tuple(axis), "keepdims": keepdims}
+        return apply(constant_primitive(_count_nonzero), (data,), params)
     return _reduce(NORM, x, axis, keepdims, extra={"p": ord})
+
+
+def _count_nonzero(data: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """The number of nonzeros (the 0-"norm"), in ``data``'s float dtype (float64 else)."""
+    count = np.sum(data != 0, axis=axis, keepdims=keepdims)
+    return count.astype(data.dtype if data.dtype.kind == "f" else float)
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Tensor:  # noqa: A002
@@ -454,7 +461,7 @@ def _non_differentiable_reduction(
     data = unwrap(x)
     if axis is not None:
         axis = normalize_axis(axis, np.ndim(data)) if many else check_axis(axis, np.ndim(data))
-    return result_tensor(find(data, axis=axis, keepdims=bool(keepdims)), None)
+    return apply(constant_primitive(find), (data,), {"axis": axis, "keepdims": bool(keepdims)})
 
 
 @op()

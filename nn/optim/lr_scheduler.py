@@ -21,6 +21,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from autograd.ops.inplace import update
+
 from ..checks import check_size
 from .optimizer import Optimizer
 
@@ -81,6 +83,9 @@ class LRScheduler:
                 UserWarning,
                 stacklevel=2,
             )
+        update(self._advance)  # one call, which a compiled step makes again (ag.compile)
+
+    def _advance(self) -> None:
         self._step_count += 1
         self.last_epoch += 1
         self._in_step = True

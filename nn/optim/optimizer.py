@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.ops.inplace import update
 
 #: The per-parameter entry that counts the steps taken (a 0-d int64 array).
 STEP = "step"
@@ -159,6 +160,11 @@ class Optimizer:
         if closure is not None:
             with ag.enable_grad():
                 loss = closure()
+        update(self._update_all)  # one call, which a compiled step makes again (ag.compile)
+        return loss
+
+    def _update_all(self) -> None:
+        """Update every parameter that has a gradient (``step`` without the closure)."""
         states = self.state
         with ag.no_grad():
             for group in self.param_groups:
@@ -173,7 +179,6 @@ class Optimizer:
                             step += 1  # in place: the count is data (see the module docstring)
                         self._update(p, grad.data, state, group)
         self._step_count += 1
-        return loss
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:

@@ -19,13 +19,15 @@ PACKAGE = Path(__file__).resolve().parents[2] / "autograd"
 #: Layer of each module (a dotted name relative to ``autograd``; ``ops.*`` for a whole
 #: sub-package), bottom first.
 LAYERS: list[tuple[str, ...]] = [
-    ("node", "mode", "random"),
+    ("node", "mode"),
+    ("random",),  # draws that a compiled function records: it asks mode for the tracer
     ("tensor",),
     ("primitive",),
     ("optable",),
     ("ops", "ops.*"),
     ("backward",),
     ("creation", "anomaly", "function", "transforms", "gradcheck"),
+    ("compile", "compile.*"),
     ("viz", "viz.*"),
     ("__init__",),
 ]
