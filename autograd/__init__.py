@@ -25,10 +25,20 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .onnx_export import ExportError, export_onnx
 from .ops import *  # noqa: F403 - the op table's public functions (ops.__all__)
+from .ops.reduce import ValuesIndices
 from .primitive import REGISTRY, Primitive
 from .random import default_rng, manual_seed
-from .tensor import Tensor, as_tensor
-from .transforms import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
+from .tensor import Tensor, as_tensor, from_dlpack
+from .transforms import (
+    ClosureWarning,
+    grad,
+    gradients,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from .viz import draw, to_dot
 
 __version__ = "0.1.0"
@@ -36,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "REGISTRY",
     "CacheInfo",
+    "ClosureWarning",
     "CompileError",
     "CompiledFunction",
     "Function",
@@ -43,6 +54,7 @@ __all__ = [
     "GradcheckError",
     "Primitive",
     "Tensor",
+    "ValuesIndices",
     "arange",
     "as_tensor",
     "compile",
@@ -53,6 +65,7 @@ __all__ = [
     "draw",
     "enable_grad",
     "eye",
+    "from_dlpack",
     "full",
     "grad",
     "gradcheck",

@@ -14,7 +14,8 @@ and Python scalars), the input arrays its VJP reads and its own output array.
 3. **route**: adds each input's gradient to what its parent has received. The newest
    parent reached is carried straight to the next iteration (a chain never waits);
    others wait in a heap, and leaves collect their sums;
-4. **release**: drops the node's saved arrays unless ``retain_graph=True``;
+4. **release**: drops the node's saved arrays unless ``retain_graph=True`` (a small
+   constant input, which no tensor holds, stays as ``node.constant`` for pictures);
 5. **next**: the newest node reached. Nodes are numbered when recorded, after their
    inputs, so when the newest reached node runs, every consumer of it (all newer)
    has run: each VJP runs once, with its full gradient, and no counting pass or
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .mode import enable_grad, state, tracing_threads
-from .node import FreedArray, Node, changed_since, last_mutation
+from .node import SMALL_CONSTANT, FreedArray, Node, changed_since, last_mutation
 from .ops.namespaces import NUMPY_NS, TENSOR_NS
 from .primitive import check_finite, unchanged
 from .tensor import Tensor, as_tensor, result_tensor, unwrap
@@ -195,9 +196,11 @@ def run_backward(
                 )
             in_grads = [None] * len(node) if on_step is not None else None
             newest = None  # the newest node-parent reached: it may run next
+            constant = None  # the last raw array or Python scalar among the inputs
             for i, parent in enumerate(node):  # a node is the list of its parents
-                if parent is None:
-                    continue  # a raw array or Python scalar: no gradient wanted
+                if parent is None:  # no gradient wanted; kept for pictures if small
+                    constant = saved[i]
+                    continue
                 is_node = type(parent) is Node
                 if not (is_node or parent._requires_grad):
                     continue  # a constant leaf
@@ -242,6 +245,10 @@ def run_backward(
             # 4. release
             if not retain_graph:
                 node.release()
+                if constant is not None and (
+                    type(constant) is not ndarray or constant.size <= SMALL_CONSTANT
+                ):
+                    node.constant = constant
             # 5. next: the newest reached node (its consumers, all newer, have run)
             if newest is not None and (not waiting or newest.epoch > -waiting[0][0]):
                 node, g = newest, newest_grad

@@ -84,6 +84,8 @@ def numerical_grad(
 def _analytic(
     f: Callable[..., Any], values: list[Any], grad_output: np.ndarray | None
 ) -> list[Any]:
+    """Backward-pass gradients per input: an array, ``None`` for a non-float input, and
+    :data:`_UNREACHED` for an input the output's graph does not reach."""
     leaves = [
         Tensor(v, requires_grad=True) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
         for v in values
@@ -94,11 +96,22 @@ def _analytic(
     if out.requires_grad:
         out.backward(grad_output)
     return [
-        None
-        if not isinstance(t, Tensor)
-        else (np.zeros_like(t.data) if t.grad is None else t.grad.data)
+        None if not isinstance(t, Tensor) else (_UNREACHED if t.grad is None else t.grad.data)
         for t in leaves
     ]
+
+
+#: The analytic "gradient" of an input the output is not connected to.
+_UNREACHED = object()
+
+_DISCONNECTED = (
+    "gradcheck failed for input {i}: the output is not connected to it (no gradient "
+    "reaches it, so the analytic gradient is zero), but the numerical gradient is not "
+    "(e.g. {value!r} at element {index}). The value left the graph inside f: typically "
+    "through .numpy(), .item(), float() or np.asarray() of a tensor (wrapping the result "
+    "in a Tensor again does not reconnect it), or a computation under ag.no_grad(); "
+    "compute f with ag operations on its inputs"
+)
 
 
 def gradcheck(
@@ -135,6 +148,11 @@ def gradcheck(
     for i, (a, n) in enumerate(zip(analytic, numeric)):
         if n is None:
             continue
+        if a is _UNREACHED:
+            if not n.any():
+                continue  # f does not depend on this input: both gradients are zero
+            index = tuple(int(j) for j in np.argwhere(n != 0)[0])
+            return _fail(_DISCONNECTED.format(i=i, value=n[index], index=index), raise_exception)
         if a.shape != n.shape:
             return _fail(
                 f"input {i}: analytic gradient has shape {a.shape}, expected {n.shape}",

@@ -22,6 +22,10 @@ import numpy as np
 
 ndarray = np.ndarray
 
+#: A constant input with at most this many elements outlives backward (``Node.constant``):
+#: a label vector or a scale factor stays in pictures, at a bounded cost.
+SMALL_CONSTANT = 20
+
 #: Arrays up to this size (64 KiB) are kept rather than released: swapping one for a
 #: stand-in costs as much as computing on it, and keeping it costs at most 64 KiB per
 #: node. Big arrays, where memory matters, are always released once nothing reads them.
@@ -79,10 +83,13 @@ class Node(list):
     Python number; None once backward released them); ``params``; ``out`` (the output
     array); ``epoch`` (its number from :data:`clock`: larger than its inputs' nodes'
     and than every in-place change made before it); ``name`` and ``scope`` (the
-    ``nn`` module calls under way, outermost first) for pictures.
+    ``nn`` module calls under way, outermost first) for pictures; and, for pictures
+    too, ``constant``: set only when backward releases the node, to its last constant
+    input (a raw array or number, which no tensor holds) if that has at most
+    :data:`SMALL_CONSTANT` elements.
     """
 
-    __slots__ = ("prim", "saved", "params", "out", "epoch", "name", "scope")
+    __slots__ = ("prim", "saved", "params", "out", "epoch", "name", "scope", "constant")
     __hash__ = object.__hash__  # a graph vertex, not a value: dict keys by identity
     __eq__ = object.__eq__
     __ne__ = object.__ne__

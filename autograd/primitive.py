@@ -10,7 +10,8 @@ A rule may return a gradient larger than its input (broadcast) or of another
 dtype; the engine sums and casts it back (``backward.fit_grad``).
 
 Release rule: a node keeps the inputs its rules read (``saves``) and drops the
-others, which costs a microsecond per array and so is done only when it pays: when
+others, which costs about as much as computing on a small array, so it is done only
+when it pays: when
 the output or the first input is larger than ``SMALL_BYTES`` (64 KiB). Small graphs
 keep every input; what backward may *read* is always exactly ``saves``, and the
 in-place check covers only that (``Primitive.reads``).

@@ -3,8 +3,9 @@
 A Tensor is a thin handle: ``data`` (an ndarray, or a numpy scalar for 0-d values),
 ``requires_grad``, ``grad``, and for op results the graph :class:`~autograd.node.Node`
 that produced it. This module holds what a tensor *is*; what it *does* is attached
-from above: the operators, op methods and in-place updates from the op table
-(:mod:`autograd.ops`), ``backward()`` from :mod:`autograd.backward`. Their semantics
+from above: the operators, op methods, in-place updates, numpy's overrides
+(``np.exp(t)``) and ``size`` from the op table (:mod:`autograd.ops`), ``backward()``
+from :mod:`autograd.backward`. Their semantics
 (broadcasting, dtype promotion, indexing) are numpy's, their autograd semantics
 PyTorch's.
 """
@@ -42,7 +43,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "_node", "_requires_grad", "_grad", "_name", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: no silent graph loss
     __hash__ = object.__hash__  # hashed by identity, like torch.Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -69,11 +69,6 @@ class Tensor:
     def ndim(self) -> int:
         """Number of dimensions (0 for a scalar tensor)."""
         return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        """Number of elements."""
-        return int(self.data.size)
 
     @property
     def dtype(self) -> np.dtype:
@@ -171,6 +166,16 @@ class Tensor:
             state.tracer.read_value(self, "np.asarray(t) (__array__)")
         array = np.asarray(self.data, dtype=dtype)
         return array.copy() if copy else array
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """A DLPack capsule of the values (zero copy), for ``torch.from_dlpack(t)``,
+        ``jax.dlpack.from_dlpack(t)``, ``np.from_dlpack(t)``; keywords as numpy's
+        (``stream``, ``max_version``, ``dl_device``, ``copy``). The graph is not exported."""
+        return np.asarray(self.data).__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(device type, device id)`` of the values: always the CPU, ``(1, 0)``."""
+        return np.asarray(self.data).__dlpack_device__()
 
     def __float__(self) -> float:
         if tracing_threads and state.tracer is not None:
@@ -280,3 +285,10 @@ def result_tensor(data: Any, node: Node | None) -> Tensor:
 
 
 _new_tensor = object.__new__
+
+
+def from_dlpack(obj: Any) -> Tensor:
+    """A leaf Tensor sharing the memory of any DLPack exporter on the CPU (a PyTorch or JAX
+    array, a numpy array, ...), without copying, as ``np.from_dlpack``. A PyTorch tensor
+    that requires grad must be ``.detach()``-ed first (PyTorch refuses to export it)."""
+    return Tensor(np.from_dlpack(obj))

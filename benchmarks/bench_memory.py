@@ -32,7 +32,7 @@ import os
 import subprocess
 import sys
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,12 @@ def make_step(impl: str, sizes: Sequence[int], batch: int) -> Any:
 
 def traced_peak(impl: str, sizes: Sequence[int], batch: int) -> float:
     """Bytes: tracemalloc's peak during one step above the traced size when it began."""
-    step = make_step(impl, sizes, batch)
+    return traced_step_peak(make_step(impl, sizes, batch))
+
+
+def traced_step_peak(step: Callable[[], Any]) -> float:
+    """Bytes: tracemalloc's peak during one call of ``step`` (after an untraced warm-up
+    call) above the traced size when it began."""
     step()  # warm-up: lazily created state is not part of a step
     gc.collect()
     tracemalloc.start()

@@ -1,14 +1,20 @@
-"""How long drawing takes: DOT text for a 10,000-node graph and a 50-layer MLP's loss.
+"""Pictures of the example models: size and time with the old options and the new defaults.
 
-Times ``ag.viz.to_dot(root).source`` (walking the graph, formatting every label,
-producing the DOT text; best of a few runs) for
+For each model of ``examples/draw_graphs.py`` (the notes' network, a 12-op and a
+600-op chain, a 20-layer MLP, a convolution net, an unrolled LSTM, a one- and a
+four-block GPT), side by side in one run:
 
-- a chain of 10,000 graph nodes (``tanh`` then ``* 1.01``, repeated) on a 4-vector,
-  with and without values in the labels (the picture has ~25,000 boxes: ops, their
-  outputs and the scalar constants);
-- the loss graph of a 50-layer MLP (``nn.MLP`` when it exists, so module clusters
-  are drawn; otherwise the same ``Z W + b``/ReLU layers from plain ``ag`` ops), and
-  the time Graphviz's ``dot`` takes to lay it out as SVG (not in ``quick`` mode).
+- *before*: the options that were the defaults (``rankdir="LR", modules="cluster",
+  fold=False, compact=False``): boxes, the time from the loss to an SVG (``to_dot``
+  and Graphviz's ``dot``), and the picture's size in pixels at 96 dpi;
+- *after*: the screen-fitting defaults (:mod:`autograd.viz.layout`), the same numbers;
+- the zoom at which each fits a 1920×1080 screen (readable from 0.68: 11 pt text at
+  10 px).
+
+Each time is the median of ``repeats`` runs (1 in quick mode), min and max beside it.
+Also: DOT text for a 10,000-op chain (2,000 in quick mode; no layout), and how long
+the guard takes to refuse a 2,000-op chain that nothing folds (1,000 in quick mode).
+Quick mode skips the three slowest models.
 
 Run: ``python benchmarks/bench_viz.py [--quick]``.
 """
@@ -16,75 +22,102 @@ Run: ``python benchmarks/bench_viz.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import autograd as ag
-from autograd.node import ancestors
-from autograd.viz import to_dot
+from autograd.viz import GraphTooLargeError, to_dot
+from autograd.viz.layout import SCREEN, check_budget
+
+EXAMPLES_FILE = Path(__file__).resolve().parents[1] / "examples" / "draw_graphs.py"
+BEFORE = {"rankdir": "LR", "modules": "cluster", "fold": False, "compact": False}
 
 
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
+def examples() -> Any:
+    """``examples/draw_graphs.py`` as a module (the examples folder is not a package)."""
+    spec = importlib.util.spec_from_file_location("draw_graphs", EXAMPLES_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXAMPLES = examples()
+
+
+def _times(fn: Callable[[], Any], repeats: int) -> tuple[Any, list[float]]:
+    times, result = [], None
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return result, times
 
 
-def chain(n_nodes: int) -> ag.Tensor:
-    """A scalar whose graph is a chain of ``n_nodes`` nodes (tanh, multiply, ..., sum)."""
-    x = ag.tensor(np.linspace(-1.0, 1.0, 4), requires_grad=True)
-    y = x
-    for _ in range((n_nodes - 1) // 2):
-        y = ag.tanh(y) * 1.01
+def picture(build: Callable[[], ag.Tensor], options: dict[str, Any], repeats: int) -> dict:
+    """Boxes, SVG time (median, min, max in seconds) and pixel size of one picture."""
+    loss = build()
+    boxes = len(to_dot(loss, **options).picture.items)
+
+    def draw_svg() -> str:
+        return to_dot(loss, **options).pipe(format="svg", encoding="utf-8")
+
+    svg, times = _times(draw_svg, repeats)
+    width, height = EXAMPLES.picture_size(svg)
+    return {
+        "boxes": boxes,
+        "svg_s": statistics.median(times),
+        "svg_s_min": min(times),
+        "svg_s_max": max(times),
+        "px": f"{width}x{height}",
+        "zoom": round(min(1.0, SCREEN[0] / width, SCREEN[1] / height), 3),
+    }
+
+
+def huge_chain(n_ops: int = 2000) -> ag.Tensor:
+    """A chain with no repeats to fold (each op differs from the three before it)."""
+    x = ag.tensor(np.linspace(0.1, 0.9, 3), requires_grad=True)
+    ops = [ag.tanh, ag.sin, ag.cos, ag.sigmoid, lambda t: t * 0.5, lambda t: t + 0.25]
+    rng = np.random.default_rng(0)
+    y, recent = x, []
+    for _ in range(n_ops):
+        k = int(rng.choice([i for i in range(len(ops)) if i not in recent]))
+        recent = (recent + [k])[-3:]
+        y = ops[k](y)
     return y.sum()
 
 
-def mlp_loss(layers: int, width: int = 16, batch: int = 8) -> ag.Tensor:
-    """Softmax cross-entropy of a ``layers``-layer MLP (``nn.MLP`` if available)."""
-    rng = np.random.default_rng(0)
-    x = ag.tensor(rng.normal(size=(batch, width)))
-    y = rng.integers(0, width, size=batch)
-    try:
-        import nn
+def run(quick: bool = False) -> dict[str, Any]:
+    """Before/after pictures of every example model, and the DOT-text and guard timings."""
+    repeats = 1 if quick else 5
+    results: dict[str, Any] = {}
+    for name, (_, build) in EXAMPLES.MODELS.items():
+        if quick and name in ("chain600", "lstm8", "gpt4"):  # the slowest "before" layouts
+            continue
+        before, after = picture(build, BEFORE, repeats), picture(build, {}, repeats)
+        results[name] = {
+            **{f"before_{k}": v for k, v in before.items()},
+            **{f"after_{k}": v for k, v in after.items()},
+        }
+    chain = EXAMPLES.chain_loss(2_000 if quick else 10_000)
+    _, dot_text = _times(lambda: to_dot(chain, **BEFORE).source, 1 if quick else 3)
+    results["chain_dot_text_s"] = min(dot_text)
+    loss = huge_chain(1000 if quick else 2000)
 
-        model = nn.MLP([width] * (layers + 1), rng=rng)
-    except (ImportError, AttributeError):
-        h = x
-        for i in range(layers):
-            w = ag.tensor(rng.normal(size=(width, width)) / width**0.5, requires_grad=True)
-            b = ag.tensor(np.zeros(width), requires_grad=True)
-            w.name, b.name = f"layers.{i}.weight", f"layers.{i}.bias"
-            h = h @ w + b
-            h = ag.relu(h) if i < layers - 1 else h
-        return ag.softmax_cross_entropy(h, y)
-    return ag.softmax_cross_entropy(model(x), y)
+    def refuse() -> None:
+        try:
+            check_budget(to_dot(loss).picture, 1200)
+        except GraphTooLargeError:
+            return
+        raise AssertionError("the huge chain was not refused")
 
-
-def count_nodes(root: ag.Tensor) -> int:
-    """Number of graph nodes behind ``root``."""
-    return len(ancestors(root._node))
-
-
-def run(quick: bool = False) -> dict[str, float]:
-    """Timings in seconds (and sizes) of building DOT for the graphs above."""
-    repeats = 1 if quick else 3
-    results: dict[str, float] = {}
-    big = chain(2_001 if quick else 10_001)
-    results["chain_nodes"] = count_nodes(big)
-    results["chain_dot_s"] = _best(lambda: to_dot(big).source, repeats)
-    results["chain_dot_no_data_s"] = _best(lambda: to_dot(big, show_data=False).source, repeats)
-    loss = mlp_loss(50)
-    results["mlp50_nodes"] = count_nodes(loss)
-    results["mlp50_dot_s"] = _best(lambda: to_dot(loss).source, repeats)
-    if not quick:
-        graph = to_dot(loss)
-        results["mlp50_svg_render_s"] = _best(lambda: graph.pipe(format="svg"), 1)
+    _, guard = _times(refuse, 1)
+    results["huge_chain_refused_in_s"] = guard[0]
     return results
 
 
@@ -92,4 +125,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     for key, value in run(parser.parse_args().quick).items():
-        print(f"{key:24s} {value:.4f}" if isinstance(value, float) else f"{key:24s} {value}")
+        if isinstance(value, dict):
+            shown = "  ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items()
+            )
+            print(f"{key:10s} {shown}")
+        else:
+            print(f"{key:24s} {value:.3f}")

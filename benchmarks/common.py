@@ -225,3 +225,36 @@ def row(
         "lower_is_better": lower_is_better,
         "note": note,
     }
+
+
+def first_step_agreement(
+    workload: str,
+    loss: float,
+    grads: dict[str, np.ndarray],
+    updated: dict[str, np.ndarray],
+    peers: dict[str, tuple[float, dict[str, np.ndarray], dict[str, np.ndarray]]],
+    tolerance: float = 1e-10,
+) -> float:
+    """Check that every peer's ``(loss, grads, updated parameters)`` of one float64 step
+    equals the engine's (loss to 1e-12 relative, each array to ``tolerance`` in relative
+    norm); ``AssertionError`` naming the workload, the peer and the array otherwise.
+    Returns the largest relative difference."""
+    worst = 0.0
+    for peer, (peer_loss, peer_grads, peer_updated) in peers.items():
+        if not np.isclose(loss, peer_loss, rtol=1e-12, atol=0):
+            raise AssertionError(f"{workload}: engine loss {loss} != {peer} loss {peer_loss}")
+        for what, mine, theirs in (
+            ("gradient", grads, peer_grads),
+            ("update", updated, peer_updated),
+        ):
+            for name in mine:
+                gap = float(
+                    np.linalg.norm(mine[name] - theirs[name]) / np.linalg.norm(theirs[name])
+                )
+                if gap > tolerance:
+                    raise AssertionError(
+                        f"{workload}: {what} of {name} differs between the engine and {peer} "
+                        f"by {gap:.2e} (relative norm)"
+                    )
+                worst = max(worst, gap)
+    return worst

@@ -6,9 +6,11 @@
 
 Tabled workloads (each module's ``run(quick)`` returns ``{"rows": [...]}``, see
 :func:`benchmarks.common.row`): ``bench_mlp``, ``bench_scalar``,
-``bench_overhead``, ``bench_deep``, ``bench_memory``. Also run and recorded as-is:
+``bench_overhead``, ``bench_deep``, ``bench_memory``, ``bench_cnn``, ``bench_einsum``,
+``bench_lstm``, ``bench_transformer``. Also run and recorded as-is:
 ``bench_chain`` and ``bench_viz`` (the latter when present). A workload that
 raises is reported and the others still run; the exit status is then 1.
+Tabled too: ``bench_optim`` (optimizer steps) and ``bench_data`` (mini-batches).
 """
 
 from __future__ import annotations
@@ -25,7 +27,19 @@ from typing import Any
 
 from .common import SETTLE_S, TORCH_THREADS, WARM_FRACTION, environment
 
-TABLED = ("bench_mlp", "bench_scalar", "bench_overhead", "bench_deep", "bench_memory")
+TABLED = (
+    "bench_mlp",
+    "bench_scalar",
+    "bench_overhead",
+    "bench_deep",
+    "bench_memory",
+    "bench_cnn",
+    "bench_einsum",
+    "bench_lstm",
+    "bench_transformer",
+    "bench_optim",
+    "bench_data",
+)
 EXTRAS = ("bench_chain", "bench_viz")
 PEERS = ("numpy", "torch", "micrograd")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
@@ -173,9 +187,13 @@ def plot(results: dict[str, Any], path: Path) -> Path | None:
     axes = figure.add_subplot()
     height = 0.8 / len(PEERS)
     colors = {"numpy": "#4c72b0", "torch": "#dd8452", "micrograd": "#55a868"}
-    for k, peer in enumerate(PEERS):
-        ys = [i + (k - 1) * height for i, r in enumerate(rows) if peer in r["ratios"]]
-        xs = [r["ratios"][peer] for r in rows if peer in r["ratios"]]
+    bars: dict[str, tuple[list[float], list[float]]] = {peer: ([], []) for peer in PEERS}
+    for i, r in enumerate(rows):  # a row's bars are centred on its label, however many
+        present = [peer for peer in PEERS if peer in r["ratios"]]
+        for k, peer in enumerate(present):
+            bars[peer][0].append(i + (k - (len(present) - 1) / 2) * height)
+            bars[peer][1].append(r["ratios"][peer])
+    for peer, (ys, xs) in bars.items():
         if xs:
             axes.barh(ys, xs, height=height, color=colors[peer], label=f"engine / {peer}")
     axes.axvline(1.0, color="black", linewidth=0.8)

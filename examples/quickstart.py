@@ -1,6 +1,7 @@
 """Quickstart: a gradient checked against its closed form, and a picture of its graph.
 
-Run: ``python examples/quickstart.py [OUT_DIR]`` (default ``./topograd-quickstart``).
+Run: ``python examples/quickstart.py [OUT_DIR]`` (default ``examples/output/quickstart/``,
+not tracked by git).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import numpy as np
 
 import autograd as ag
 
+OUTPUT = Path(__file__).resolve().parent / "output" / "quickstart"
 
-def main(out_dir: str = "topograd-quickstart") -> dict[str, float]:
+
+def main(out_dir: str | Path = OUTPUT) -> dict[str, float]:
     """Differentiate ``y = sum x tanh x``; compare with ``tanh x + x (1 - tanh² x)``."""
     x = ag.tensor([0.5, -1.0, 2.0], requires_grad=True)
     x.name = "x"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import gzip
 import math
+import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,141 @@ import numpy as np
 import autograd as ag
 from autograd.random import Rng, as_rng
 
+from .checks import check_size
+
 _DIGITS_FILE = Path(__file__).parent / "datasets" / "digits.csv.gz"
 
 
+class Dataset:
+    """A map-style dataset, as ``torch.utils.data.Dataset``: subclass it and define
+    ``__len__`` (the number of samples) and ``__getitem__(i)`` (sample ``i``, for ``i``
+    in ``range(len(self))``).
+
+    A sample may be anything :func:`default_collate` batches (arrays, numbers, Tensors,
+    and tuples, lists or dicts of them) or what a ``collate_fn`` expects.
+    """
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(self, index)")
+
+
+class TensorDataset(Dataset):
+    """Samples ``(t[i] for t in tensors)``: equal-length arrays or Tensors, indexed together
+    (``TensorDataset(X, y)[i] == (X[i], y[i])``, as Tensors).
+
+    Array-likes are wrapped as Tensors without copying (``np.asarray``'s dtype rules:
+    float64 data stays float64). Indexing with a slice or an integer array gives a
+    whole batch at once, which is how :class:`DataLoader` batches it.
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        self.tensors = tuple(ag.as_tensor(t) for t in tensors)
+        for i, t in enumerate(self.tensors):
+            if t.ndim == 0:
+                raise ValueError(
+                    f"TensorDataset: tensor {i} is a scalar; every tensor needs a first "
+                    f"(example) axis"
+                )
+        sizes = [len(t) for t in self.tensors]
+        if len(set(sizes)) > 1:
+            raise ValueError(
+                f"TensorDataset: the tensors hold {' and '.join(map(str, sizes))} examples "
+                f"(sizes of their first axes); they must all hold the same number"
+            )
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: Any) -> tuple[ag.Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+
+def default_collate(batch: list[Any]) -> Any:
+    """Join a list of samples into a batch, as PyTorch's ``default_collate``, into Tensors.
+
+    Tensors and numpy arrays are stacked (a new first axis; their shapes must match);
+    numpy scalars keep their dtype; Python floats give float64, ints int64, bools bool;
+    strings and bytes stay a list; dicts, tuples (named ones too) and lists are batched
+    entry by entry, keeping their structure (a tuple stays a tuple, where PyTorch
+    returns a list). Anything else raises ``TypeError``: pass a ``collate_fn``.
+    """
+    elem = batch[0]
+    if isinstance(elem, (ag.Tensor, np.ndarray)):
+        if elem.dtype.kind not in "biufc":
+            raise TypeError(
+                f"default_collate: cannot batch numpy arrays of dtype {elem.dtype} into a "
+                f"Tensor; pass a collate_fn"
+            )
+        try:
+            return ag.stack(batch) if isinstance(elem, ag.Tensor) else ag.Tensor(np.stack(batch))
+        except ValueError:
+            _same_shapes(batch)  # the clear message, if shapes are the cause
+            raise
+    if isinstance(elem, (np.generic, bool, int, float)):
+        if isinstance(elem, float):
+            return ag.Tensor(np.array(batch, dtype=np.float64))
+        return ag.Tensor(np.array(batch, dtype=np.int64 if type(elem) is int else None))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        for j, sample in enumerate(batch):
+            if not isinstance(sample, Mapping) or set(sample) != set(elem):
+                raise ValueError(
+                    f"default_collate: sample {j} of the batch has keys "
+                    f"{sorted(sample) if isinstance(sample, Mapping) else type(sample).__name__}"
+                    f", sample 0 has {sorted(elem)}"
+                )
+        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+    if isinstance(elem, (tuple, list)):
+        for j, sample in enumerate(batch):
+            if len(sample) != len(elem):
+                raise ValueError(
+                    f"default_collate: sample {j} of the batch has {len(sample)} entries, "
+                    f"sample 0 has {len(elem)}; each element in list of batch should be of "
+                    f"equal size"
+                )
+        columns = [default_collate(list(column)) for column in zip(*batch)]
+        if hasattr(elem, "_fields"):  # a named tuple
+            return type(elem)(*columns)
+        return tuple(columns) if isinstance(elem, tuple) else columns
+    raise TypeError(
+        f"default_collate: batch must contain Tensors, numpy arrays, numbers, strings, dicts "
+        f"or lists; found {type(elem).__name__}. Pass collate_fn=... to batch such samples"
+    )
+
+
+def _same_shapes(batch: list[Any]) -> None:
+    """A ``ValueError`` naming the first sample whose shape differs from sample 0's."""
+    first = batch[0].shape
+    for j, item in enumerate(batch):
+        if getattr(item, "shape", None) != first:
+            raise ValueError(
+                f"default_collate: sample {j} of the batch has shape "
+                f"{getattr(item, 'shape', type(item).__name__)}, sample 0 has {first}; "
+                f"stacking needs equal shapes (pad the samples, or pass a collate_fn)"
+            )
+
+
 class DataLoader:
-    """Iterate over ``(Xb, yb)`` mini-batches of Tensors (``yb`` is None without ``y``).
+    """Mini-batches from arrays or from a map-style dataset, as Tensors.
+
+    - ``DataLoader(X, y)``, arrays (or Tensors) of examples along the first axis:
+      batches ``(Xb, yb)`` (``yb`` is None without ``y``), consecutive views of the
+      data unless shuffled.
+    - ``DataLoader(dataset)``, any object with ``__len__`` and ``__getitem__`` (a
+      :class:`Dataset`, a list of samples, ...): each batch is
+      ``collate_fn([dataset[i] for i in indices])``, :func:`default_collate` by
+      default. Only ``len(dataset)`` decides which indices are read, so a dataset
+      whose ``__getitem__`` never raises ``IndexError`` is fine. A
+      :class:`TensorDataset` with the default collation is batched by indexing its
+      tensors once per batch (the same values, without a Python loop over samples).
 
     With ``shuffle`` the order is a new permutation from ``rng`` at every pass
-    (epoch); otherwise batches are consecutive views of the data. ``drop_last``
-    drops a final batch smaller than ``batch_size``. ``len(loader)`` is the number
-    of batches per pass.
+    (epoch). ``drop_last`` drops a final batch smaller than ``batch_size``.
+    ``len(loader)`` is the number of batches per pass; ``loader.dataset`` the
+    dataset (a :class:`TensorDataset` of the arrays).
     """
 
     def __init__(
@@ -42,34 +168,74 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         rng: Rng = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> None:
-        self.X = np.asarray(X)
-        self.y = None if y is None else np.asarray(y)
-        if self.X.ndim == 0:
-            raise ValueError("DataLoader: X must have a first (example) axis, got a scalar")
-        if self.y is not None and len(self.y) != len(self.X):
-            raise ValueError(
-                f"DataLoader: X has {len(self.X)} examples but y has {len(self.y)}; "
-                f"they must have the same length"
-            )
-        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        self.batch_size = int(batch_size)
+        self.batch_size = check_size("DataLoader", "batch_size", batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.rng = as_rng(rng)
+        self.collate_fn = collate_fn
+        arrays = (
+            isinstance(X, (np.ndarray, ag.Tensor))
+            or isinstance(X, (list, tuple))
+            and (y is not None)
+        )
+        self._no_labels = arrays and y is None  # array batches are (Xb, None) then
+        if arrays:
+            if collate_fn is not None:
+                raise ValueError(
+                    "DataLoader: collate_fn is for datasets; for arrays wrap them first: "
+                    "DataLoader(TensorDataset(X, y), collate_fn=...)"
+                )
+            X = np.asarray(X) if isinstance(X, (list, tuple)) else X
+            self.dataset: Any = TensorDataset(X) if y is None else TensorDataset(X, y)
+        elif y is not None:
+            raise TypeError(
+                f"DataLoader: y is for arrays (X, y); a dataset's samples carry their own "
+                f"targets (got y={y!r}: did you mean batch_size={y!r}?)"
+            )
+        else:
+            self.dataset = _map_style(X)
 
     def __len__(self) -> int:
-        n = len(self.X)
+        n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[ag.Tensor, ag.Tensor | None]]:
-        n, size = len(self.X), self.batch_size
+    def __iter__(self) -> Iterator[Any]:
+        n, size, dataset = len(self.dataset), self.batch_size, self.dataset
         order = self.rng.permutation(n) if self.shuffle else None
+        whole_batches = isinstance(dataset, TensorDataset) and self.collate_fn is None
+        collate = self.collate_fn or default_collate
         for start in range(0, len(self) * size, size):
-            index = slice(start, start + size) if order is None else order[start : start + size]
-            yb = None if self.y is None else ag.Tensor(self.y[index])
-            yield ag.Tensor(self.X[index]), yb
+            if order is None:
+                index: Any = slice(start, min(start + size, n))
+            else:
+                index = order[start : start + size]
+            if whole_batches:
+                batch = dataset[index]
+                yield (*batch, None) if self._no_labels else batch
+            else:
+                indices = range(n)[index] if order is None else index.tolist()
+                yield collate([dataset[i] for i in indices])
+
+
+def _map_style(dataset: Any) -> Any:
+    """``dataset`` if it is a map-style dataset, else a ``TypeError`` saying what it is."""
+    kind = type(dataset).__name__
+    if isinstance(dataset, (Mapping, str, bytes)) or not hasattr(type(dataset), "__getitem__"):
+        iterable = hasattr(dataset, "__iter__") and not isinstance(dataset, (Mapping, str))
+        raise TypeError(
+            f"DataLoader: expected arrays (X, y) or a map-style dataset (an object with "
+            f"__len__ and __getitem__(i) for i in range(len)), got {kind}"
+            + ("; iterable-style datasets are not supported: make a list of the samples"
+               if iterable else "")
+        )  # fmt: skip
+    if not hasattr(type(dataset), "__len__"):
+        raise TypeError(
+            f"DataLoader: the dataset {kind} has no __len__; define __len__ (the number of "
+            f"samples): the loader reads indices 0 .. len - 1 and never probes for the end"
+        )
+    return dataset
 
 
 # ---------------------------------------------------------------------- toy problems
@@ -78,18 +244,13 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
     return X[order].astype(np.float64), y[order].astype(np.int64)
 
 
-def _check_n(fn: str, n: Any, minimum: int) -> None:
-    if not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{fn}: n must be an int >= {minimum}, got {n!r}")
-
-
 def make_xor(n: int = 200, noise: float = 0.1, rng: Rng = None) -> tuple[np.ndarray, np.ndarray]:
     """XOR: points near the corners ``(±1, ±1)``; label 1 where the signs differ.
 
     Corners are used in turn (balanced classes) and Gaussian noise of std
     ``noise`` is added to both coordinates. No line separates the classes.
     """
-    _check_n("make_xor", n, 1)
+    n = check_size("make_xor", "n", n)
     rng = as_rng(rng)
     corner = np.arange(n) % 4
     signs = np.stack([np.where(corner & 1, 1.0, -1.0), np.where(corner & 2, 1.0, -1.0)], axis=1)
@@ -104,7 +265,7 @@ def make_circles(
 
     Points are evenly spaced in angle; Gaussian noise of std ``noise`` is added.
     """
-    _check_n("make_circles", n, 2)
+    n = check_size("make_circles", "n", n, minimum=2)
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor}")
     rng = as_rng(rng)
@@ -127,9 +288,8 @@ def make_spiral(
     noise of std ``noise`` (in radians): ``x = r (sin t, cos t)``. Arms get
     ``n // k`` points (the first ``n % k`` arms one more).
     """
-    if not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"make_spiral: k (number of classes) must be an int >= 2, got {k!r}")
-    _check_n("make_spiral", n, k)
+    k = check_size("make_spiral", "k (number of classes)", k, minimum=2)
+    n = check_size("make_spiral", "n", n, minimum=k)
     rng = as_rng(rng)
     counts = [n // k + (j < n % k) for j in range(k)]
     X_parts, y_parts = [], []
@@ -176,12 +336,26 @@ def _find_idx_file(folder: Path, prefix: str, what: str) -> Path:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix != ".gz":
-        return path.read_bytes()
+#: Bytes read at a time: memory grows with the data a file holds, never with what it claims.
+_CHUNK = 1 << 20
+
+
+def read_idx(path: str | Path, what: str) -> np.ndarray:
+    """Read an MNIST IDX file of ``what`` = ``"images"`` (n, rows, cols) or ``"labels"`` (n,).
+
+    The header comes first: the magic number (2051 images, 2049 labels) and the
+    dimensions, which say how many bytes follow. Exactly that many are read, in
+    chunks (a header claiming more than the file holds costs only what it holds),
+    and a file holding more (trailing garbage) is refused without reading the rest.
+    Raises ``ValueError`` naming the file and the byte counts. The file may be
+    gzipped (``.gz``).
+    """
+    if what not in _IDX_MAGIC:
+        raise ValueError(f"read_idx: what must be 'images' or 'labels', got {what!r}")
+    path = Path(path)
     try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as file:
+            return _read_idx(file, path, what)
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(
             f"load_mnist: '{path}' is not a valid gzip file (truncated or corrupt: {exc}); "
@@ -189,39 +363,47 @@ def _read_bytes(path: Path) -> bytes:
         ) from exc
 
 
-def read_idx(path: str | Path, what: str) -> np.ndarray:
-    """Read an MNIST IDX file of ``what`` = ``"images"`` (n, rows, cols) or ``"labels"`` (n,).
-
-    Checks the magic number (2051 images, 2049 labels) and that the size matches
-    the header; raises ``ValueError`` naming the file and the byte counts if not.
-    The file may be gzipped (``.gz``).
-    """
-    if what not in _IDX_MAGIC:
-        raise ValueError(f"read_idx: what must be 'images' or 'labels', got {what!r}")
-    path = Path(path)
-    data = _read_bytes(path)
+def _read_idx(file: Any, path: Path, what: str) -> np.ndarray:
+    """The array of an open IDX ``file``: header, then exactly the bytes it declares."""
     ndim = 3 if what == "images" else 1
-    header = 4 + 4 * ndim
-    magic = int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+    header_size = 4 + 4 * ndim
+    header = file.read(header_size)
+    magic = int.from_bytes(header[:4], "big") if len(header) >= 4 else None
     if magic is not None and magic != _IDX_MAGIC[what]:
         raise ValueError(
             f"load_mnist: '{path}' has magic number {magic}, expected {_IDX_MAGIC[what]} "
             f"for an IDX {what} file (2051 = images, 2049 = labels)"
         )
-    if len(data) < header:
+    if len(header) < header_size:
         raise ValueError(
-            f"load_mnist: '{path}' is truncated: expected a {header}-byte header, "
-            f"got {len(data)} bytes"
+            f"load_mnist: '{path}' is truncated: expected a {header_size}-byte header, "
+            f"got {len(header)} bytes"
         )
-    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + math.prod(dims)
-    if len(data) != expected:
-        state = "truncated" if len(data) < expected else "longer than its header says"
-        raise ValueError(
+    dims = tuple(int.from_bytes(header[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header_size + math.prod(dims)
+
+    def wrong_size(held: int | None) -> ValueError:
+        state = (
+            "truncated" if held is not None and held < expected else "longer than its header says"
+        )
+        return ValueError(
             f"load_mnist: '{path}' is {state}: the header {dims} needs {expected} bytes, "
-            f"the file has {len(data)}"
+            f"the file has {'more' if held is None else held}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+    if path.suffix != ".gz":  # a plain file's size is known before reading it
+        size = os.fstat(file.fileno()).st_size
+        if size != expected:
+            raise wrong_size(size)
+    data = bytearray()
+    while header_size + len(data) < expected:
+        chunk = file.read(min(_CHUNK, expected - header_size - len(data)))
+        if not chunk:
+            raise wrong_size(header_size + len(data))
+        data += chunk
+    if file.read(1):
+        raise wrong_size(None)
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def load_mnist(path: str | Path, kind: str = "train") -> tuple[np.ndarray, np.ndarray]:
@@ -251,5 +433,6 @@ def load_mnist(path: str | Path, kind: str = "train") -> tuple[np.ndarray, np.nd
             f"load_mnist: '{images_file.name}' holds {len(images)} images but "
             f"'{labels_file.name}' holds {len(labels)} labels"
         )
-    X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+    X = images.reshape(len(images), math.prod(images.shape[1:])).astype(np.float32)
+    X /= np.float32(255)
     return X, labels.astype(np.int64)

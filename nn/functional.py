@@ -8,20 +8,47 @@ are written in numerically stable forms:
 - ``binary_cross_entropy_with_logits`` uses ``max(z, 0) - z y + log(1 + e^-|z|)``,
   which never overflows and whose gradient is ``sigmoid(z) - y`` everywhere
   (including ``z = 0``);
-- ``binary_cross_entropy`` clamps each log at -100, like PyTorch, so a
-  probability of exactly 0 or 1 gives a finite loss and gradient.
+- ``binary_cross_entropy`` is the fused ``ag.binary_cross_entropy``: each log clamped
+  at -100 and PyTorch's gradient, so a probability of exactly 0 or 1 gives a finite loss
+  and gradient.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 import autograd as ag
-from autograd import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from autograd import (  # the engine's primitives, one node each
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    elu,
+    embedding,
+    gelu,
+    group_norm,
+    layer_norm,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    max_pool1d,
+    max_pool2d,
+    relu,
+    scaled_dot_product_attention,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from autograd.ops.neural import check_reduction, checked_labels, classes_last
 from autograd.random import Rng, draw
 
 __all__ = [
@@ -38,21 +65,42 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "group_norm",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
+    # sequence models
+    "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "logsigmoid",
+    "nll_loss",
+    "one_hot",
+    "scaled_dot_product_attention",
+    "silu",
+    "smooth_l1_loss",
+    "softplus",
 ]
-
-REDUCTIONS = ("mean", "sum", "none")
-# exp(-100): probabilities are floored here so that log(p) >= -100 (PyTorch's clamp).
-_PROB_FLOOR = math.exp(-100.0)
 
 
 def _reduce(losses: ag.Tensor, reduction: str, fn: str) -> ag.Tensor:
+    check_reduction(reduction, fn)
     if reduction == "mean":
         return losses.mean()
     if reduction == "sum":
         return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return losses
 
 
 def _same_shape(fn: str, a: ag.Tensor, b: ag.Tensor) -> None:
@@ -88,14 +136,23 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Rng = None) -> a
     return x * (keep / (1.0 - p)).astype(x.dtype)
 
 
-def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
-    """Softmax cross-entropy ``-log softmax(z)_y`` of ``(m, k)`` logits.
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> ag.Tensor:
+    """Softmax cross-entropy ``-log softmax(z)_y`` of ``(m, k)`` logits (also ``(k,)`` and
+    ``(N, k, d1, ...)``, classes on axis 1, as PyTorch).
 
-    ``target`` is int labels of shape ``(m,)`` or one-hot / class probabilities of
-    shape ``(m, k)``. With ``reduction="mean"`` the gradient is ``(S - I_y)/m``,
-    ``S = softmax(z)`` (the fused primitive ``ag.softmax_cross_entropy``).
+    ``target`` is int labels of shape ``(m,)`` (``(N, d1, ...)``) or one-hot / class
+    probabilities of the logits' shape. With ``reduction="mean"`` the gradient is
+    ``(S - I_y)/m``, ``S = softmax(z)`` (the fused primitive ``ag.softmax_cross_entropy``).
+    Labels equal to ``ignore_index`` count for nothing (``"mean"`` divides by the others);
+    ``label_smoothing`` ``eps`` replaces ``I_y`` by ``(1 - eps) I_y + eps / k``.
     """
-    return ag.softmax_cross_entropy(logits, target, reduction)
+    return ag.softmax_cross_entropy(logits, target, reduction, ignore_index, label_smoothing)
 
 
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
@@ -113,7 +170,9 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
 def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
     """``-(y log p + (1 - y) log(1 - p))`` for probabilities ``p`` in [0, 1].
 
-    Each log is clamped at -100 (as PyTorch) so ``p = 0`` or ``1`` stays finite.
+    Each log is clamped at -100 and the gradient is PyTorch's ``(p - y) / max(p (1-p),
+    1e-12)`` (the fused ``ag.binary_cross_entropy``), so ``p = 0`` or ``1`` (and float32
+    probabilities far below any clamp) keep a finite loss and gradient.
     For raw scores use :func:`binary_cross_entropy_with_logits`, which is stabler.
     """
     prob, target = ag.as_tensor(prob), ag.as_tensor(target)
@@ -124,10 +183,7 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> ag.
             f"[{np.min(prob.data)}, {np.max(prob.data)}]; for raw scores use "
             f"binary_cross_entropy_with_logits"
         )
-    log_p = ag.log(ag.maximum(prob, _PROB_FLOOR))
-    log_not_p = ag.log(ag.maximum(1 - prob, _PROB_FLOOR))
-    losses = -(target * log_p + (1 - target) * log_not_p)
-    return _reduce(losses, reduction, "binary_cross_entropy")
+    return _reduce(ag.binary_cross_entropy(prob, target), reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(logit: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
@@ -162,3 +218,119 @@ def l2_penalty(params: Any, lam: float) -> ag.Tensor:
     for w in weights[1:]:
         total = total + (w * w).sum()
     return total * (lam / 2)
+
+
+#: PyTorch's padding modes and the ``ag.pad`` (numpy) modes they are.
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+
+
+def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> ag.Tensor:
+    """Pad as ``torch.nn.functional.pad``: ``pad`` lists ``(before, after)`` pairs from the
+    *last* axis backwards, ``(left, right, top, bottom, ...)``; ``mode`` ``"constant"``
+    (``value``), ``"reflect"`` (mirror without the edge; padding smaller than the axis) or
+    ``"replicate"`` (repeat the edge). It is ``ag.pad`` with numpy's ``pad_width``.
+    """
+    x = ag.as_tensor(x)
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {sorted(PAD_MODES)}, got {mode!r}")
+    sizes = tuple(pad)
+    if len(sizes) % 2 or len(sizes) > 2 * x.ndim:
+        raise ValueError(
+            f"pad: pad must hold (before, after) pairs for at most the {x.ndim} axes of the "
+            f"input of shape {x.shape}, got {pad!r}"
+        )
+    if any(not isinstance(p, (int, np.integer)) or p < 0 for p in sizes):
+        raise ValueError(f"pad: padding sizes must be non-negative ints, got {pad!r}")
+    pad_width = [(0, 0)] * x.ndim
+    for i in range(len(sizes) // 2):
+        axis = x.ndim - 1 - i
+        pad_width[axis] = (int(sizes[2 * i]), int(sizes[2 * i + 1]))
+        if mode == "reflect" and max(pad_width[axis]) >= x.shape[axis]:
+            raise ValueError(
+                f"pad: reflect padding {pad_width[axis]} must be smaller than axis {axis} "
+                f"(size {x.shape[axis]}) of the input of shape {x.shape}"
+            )
+    if mode == "constant":
+        return ag.pad(x, pad_width, "constant", value)
+    return ag.pad(x, pad_width, PAD_MODES[mode])
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> ag.Tensor:
+    """int64 one-hot rows of integer ``labels`` (any shape): the result has shape
+    ``labels.shape + (num_classes,)``; ``-1`` means ``labels.max() + 1``. Not
+    differentiable (PyTorch's ``one_hot``); ``.astype(float)`` for a float target."""
+    values = np.asarray(ag.as_tensor(labels).data)
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {values.dtype}")
+    if num_classes == -1:
+        if values.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from empty labels; pass it")
+        num_classes = int(values.max()) + 1
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise IndexError(
+            f"one_hot: labels must lie in [0, {num_classes}), got values in "
+            f"[{values.min()}, {values.max()}] (labels shape {values.shape})"
+        )
+    return ag.Tensor(np.eye(num_classes, dtype=np.int64)[values])
+
+
+def nll_loss(
+    log_probs: Any, target: Any, reduction: str = "mean", ignore_index: int = -100
+) -> ag.Tensor:
+    """Negative log likelihood ``-log_probs[y]`` of int labels (PyTorch's ``nll_loss``).
+
+    ``log_probs``: ``(m, k)``, ``(k,)`` or ``(N, k, d1, ...)`` (classes on axis 1), e.g.
+    from ``log_softmax(z, axis=1)``; ``target``: labels of that shape without the class
+    axis. Labels equal to ``ignore_index`` add nothing and ``"mean"`` divides by the
+    number of the others. ``nll_loss(log_softmax(z, 1), y) == cross_entropy(z, y)``.
+    """
+    labels = np.asarray(ag.as_tensor(target).data)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must be int labels, got dtype {labels.dtype}")
+    check_reduction(reduction, "nll_loss")
+    rows, flat, label_shape = classes_last(log_probs, labels, "nll_loss")
+    ignore = checked_labels(flat, rows.shape[1], ignore_index, "nll_loss")
+    keep = np.ones(flat.shape, bool) if ignore is None else flat != ignore
+    picked = rows[np.arange(len(flat)), np.where(keep, flat, 0)]
+    losses = -picked if ignore is None else -picked * keep.astype(picked.dtype)
+    if reduction == "none":
+        return losses.reshape(label_shape)
+    if reduction == "sum":
+        return losses.sum()
+    with np.errstate(invalid="ignore"):  # every label ignored: nan, as PyTorch
+        return losses.sum() / int(np.count_nonzero(keep))
+
+
+def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> ag.Tensor:
+    """Absolute error ``|pred - target|`` (gradient ``sign``, 0 at 0, as PyTorch)."""
+    pred, target = ag.as_tensor(pred), ag.as_tensor(target)
+    _same_shape("l1_loss", pred, target)
+    return _reduce(ag.abs(pred - target), reduction, "l1_loss")
+
+
+def smooth_l1_loss(pred: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> ag.Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = pred -
+    target``; PyTorch's ``smooth_l1_loss``; ``beta = 0`` is :func:`l1_loss`)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(pred, target, reduction)
+    pred, target = ag.as_tensor(pred), ag.as_tensor(target)
+    _same_shape("smooth_l1_loss", pred, target)
+    diff = pred - target
+    size = ag.abs(diff)
+    losses = ag.where(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(losses, reduction, "smooth_l1_loss")
+
+
+def huber_loss(pred: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> ag.Tensor:
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``d = pred -
+    target``; PyTorch's ``huber_loss``: ``smooth_l1_loss`` times ``delta`` at ``beta = delta``)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    pred, target = ag.as_tensor(pred), ag.as_tensor(target)
+    _same_shape("huber_loss", pred, target)
+    diff = pred - target
+    size = ag.abs(diff)
+    losses = ag.where(size.data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
+    return _reduce(losses, reduction, "huber_loss")

@@ -16,6 +16,7 @@ from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
+from .checks import check_size
 from .module import Module, Parameter
 
 
@@ -39,12 +40,9 @@ class Linear(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        for label, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"Linear: {label} must be a positive int, got {value!r}")
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         rng = as_rng(rng)
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
         self.weight = Parameter(np.empty((self.in_features, self.out_features), dtype=dtype))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=rng)
         if bias:

@@ -1,7 +1,8 @@
 """Loss modules: ``loss_fn = nn.CrossEntropyLoss(); loss = loss_fn(logits, y)``.
 
-Each holds a ``reduction`` (``"mean"``, ``"sum"`` or ``"none"``) and calls the
-function of the same name in :mod:`nn.functional`.
+Each holds a ``reduction`` (``"mean"``, ``"sum"`` or ``"none"``) and any options of its
+function (``ignore_index``, ``beta``, ...), and calls the function of the same name in
+:mod:`nn.functional`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import autograd as ag
+from autograd.ops.neural import check_reduction
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from .module import Module
@@ -19,21 +21,21 @@ class _Loss(Module):
 
     function: Any  # a staticmethod of nn.functional, set by each subclass
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: str = "mean", **options: Any) -> None:
         super().__init__()
-        if reduction not in F.REDUCTIONS:
-            raise ValueError(
-                f"{type(self).__name__}: reduction must be one of {F.REDUCTIONS}, got {reduction!r}"
-            )
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
+        self.options = options  # the function's keyword arguments
 
     def forward(self, input: Any, target: Any) -> ag.Tensor:  # noqa: A002 - PyTorch's name
         """The loss of ``input`` against ``target``."""
-        return self.function(input, target, self.reduction)
+        return self.function(input, target, self.reduction, **self.options)
 
     def extra_repr(self) -> str:
-        """``reduction=...``."""
-        return f"reduction={self.reduction!r}"
+        """``reduction=...`` and the options."""
+        return ", ".join(
+            [f"reduction={self.reduction!r}"] + [f"{k}={v!r}" for k, v in self.options.items()]
+        )
 
 
 class CrossEntropyLoss(_Loss):
@@ -43,6 +45,11 @@ class CrossEntropyLoss(_Loss):
     """
 
     function = staticmethod(F.cross_entropy)
+
+    def __init__(
+        self, reduction: str = "mean", ignore_index: int = -100, label_smoothing: float = 0.0
+    ) -> None:
+        super().__init__(reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)
 
 
 class MSELoss(_Loss):
@@ -64,3 +71,36 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     function = staticmethod(F.binary_cross_entropy_with_logits)
+
+
+class NLLLoss(_Loss):
+    """Negative log likelihood of log-probabilities, see :func:`nn.functional.nll_loss`."""
+
+    function = staticmethod(F.nll_loss)
+
+    def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
+        super().__init__(reduction, ignore_index=ignore_index)
+
+
+class L1Loss(_Loss):
+    """Absolute error ``|input - target|``, see :func:`nn.functional.l1_loss`."""
+
+    function = staticmethod(F.l1_loss)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above, see :func:`nn.functional.smooth_l1_loss`."""
+
+    function = staticmethod(F.smooth_l1_loss)
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction, beta=beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below ``delta``, ``delta``-linear above, see :func:`nn.functional.huber_loss`."""
+
+    function = staticmethod(F.huber_loss)
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction, delta=delta)

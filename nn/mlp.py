@@ -12,6 +12,7 @@ from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
+from .checks import check_sizes
 from .layers import Linear, make_activation
 from .module import Module, Parameter, Sequential
 
@@ -38,7 +39,7 @@ class TwoLayerMLP(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        _check_sizes("TwoLayerMLP", (n, d, k))
+        n, d, k = check_sizes("TwoLayerMLP", "layer sizes", [n, d, k])
         rng = as_rng(rng)
         self.W1 = init.xavier_normal_(Parameter(np.empty((n, d), dtype=dtype)), rng=rng)
         self.b1 = Parameter(np.zeros(d, dtype=dtype)) if bias else None
@@ -82,7 +83,7 @@ class MLP(Module):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
-        _check_sizes("MLP", sizes)
+        sizes = check_sizes("MLP", "layer sizes", sizes)
         rng = as_rng(rng)
         self.sizes = sizes
         first = make_activation(activation)  # checks the spec even for a one-layer MLP
@@ -103,9 +104,3 @@ class MLP(Module):
     def forward(self, x: Any) -> ag.Tensor:
         """Apply the layers in order."""
         return self.layers(x)
-
-
-def _check_sizes(owner: str, sizes: Sequence[Any]) -> None:
-    bad = [s for s in sizes if not isinstance(s, (int, np.integer)) or s <= 0]
-    if bad:
-        raise ValueError(f"{owner}: layer sizes must be positive ints, got {list(sizes)}")

@@ -10,14 +10,17 @@ modules it was created in, which is how graph pictures group nodes by layer.
 
 from __future__ import annotations
 
+import operator
+import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, NamedTuple
 
 import numpy as np
 
 import autograd as ag
 from autograd.mode import enter_scope, exit_scope, state
+from autograd.viz.structure import module_html
 
 # Bumped whenever any module registers a parameter or sub-module; a root module
 # re-labels its parameters (``p.name = path``) only when this changed since it last did.
@@ -69,6 +72,7 @@ class Module:
         setattr_(self, "training", True)
         setattr_(self, "_name", None)  # attribute name under the parent (None for a root)
         setattr_(self, "_named_generation", -1)
+        setattr_(self, "_warned_dtype", False)  # a MixedDtypeWarning was shown for this layer
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -156,12 +160,19 @@ class Module:
         object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register ``module`` as a child under ``name`` (same as ``setattr``)."""
+        """Register ``module`` as a child under ``name`` (same as ``setattr``).
+
+        As PyTorch, ``name`` may not be an attribute the module already has (such as
+        ``parameters`` or ``training``): the child would hide it.
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(
                 f"add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}"
             )
-        setattr(self, str(name), module)
+        name = str(name)
+        if name not in self.__dict__.get("_modules", {}) and hasattr(self, name):
+            raise KeyError(f"add_module: attribute '{name}' already exists")
+        setattr(self, name, module)
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -177,17 +188,28 @@ class Module:
                 self._assign_parameter_names()
         prev = enter_scope(self)
         try:
-            return self.forward(*args, **kwargs)
+            out = self.forward(*args, **kwargs)
         finally:
             exit_scope(prev)
+        if self._parameters and not self._warned_dtype:
+            _warn_if_promoted(self, args[0] if args else None, out)
+        return out
 
     def _assign_parameter_names(self) -> None:
-        """Label parameters with their path (``p.name``) unless the user named them."""
+        """Label parameters with their path (``p.name``) unless the user named them.
+
+        Inside ``functional_call`` some slots hold the caller's tensors: those are not
+        labelled, and the labelling runs again at the next call.
+        """
+        complete = True
         for path, param in self.named_parameters():
-            if param._name is None or param._name == param._auto_name:
+            if not isinstance(param, Parameter):
+                complete = False
+            elif param._name is None or param._name == param._auto_name:
                 param.name = path
                 param._auto_name = path
-        object.__setattr__(self, "_named_generation", _structure_generation)
+        if complete:
+            object.__setattr__(self, "_named_generation", _structure_generation)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -339,23 +361,35 @@ class Module:
                 f"load_state_dict: expected a mapping name -> array, "
                 f"got {type(state_dict).__name__}"
             )
+        arrays = {key: np.asarray(value) for key, value in state_dict.items()}
+        own, skipped = self._check_state_layout(arrays, strict)
+        with ag.no_grad():
+            for key, tensor in own.items():
+                if key in arrays:
+                    tensor.copy_(arrays[key].astype(tensor.dtype, copy=False))
+        return skipped
+
+    def _check_state_layout(
+        self, layouts: Mapping[str, Any], strict: bool = True
+    ) -> tuple[OrderedDict[str, ag.Tensor], IncompatibleKeys]:
+        """Check names, shapes and dtypes of a state (values with ``.shape`` and
+        ``.dtype``: arrays, or ``.npy`` headers) against this module, reading no data.
+
+        Raises what ``load_state_dict`` raises; returns this module's tensors by name
+        and the keys a non-strict load skips.
+        """
         own = OrderedDict(self._named_state())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        missing = [k for k in own if k not in layouts]
+        unexpected = [k for k in layouts if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(
                 f"Error(s) in loading state_dict for {type(self).__name__}: "
                 f"missing keys {missing}, unexpected keys {unexpected}"
             )
-        updates = [
-            (param, _checked_value(key, state_dict[key], param))
-            for key, param in own.items()
-            if key in state_dict
-        ]
-        with ag.no_grad():
-            for param, value in updates:
-                param.copy_(value)
-        return IncompatibleKeys(missing, unexpected)
+        for key, tensor in own.items():
+            if key in layouts:
+                _check_layout(key, layouts[key].shape, layouts[key].dtype, tensor)
+        return own, IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
@@ -372,6 +406,39 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = "\n  ".join(([extra] if extra else []) + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the module tree with each module's parameters and counts."""
+        return module_html(self)
+
+
+class MixedDtypeWarning(UserWarning):
+    """A layer got floating-point input wider than its parameters (e.g. float64 data in a
+    float32 model): the result has the wider dtype, as numpy promotes (PyTorch raises)."""
+
+
+def _warn_if_promoted(module: Module, x: Any, out: Any) -> None:
+    """Warn (once per layer) if the layer's result ``out`` (or its first element) has a
+    float dtype wider than the layer's parameters: its input ``x`` promoted it."""
+    first = out[0] if isinstance(out, tuple) and out else out
+    if type(first) is not ag.Tensor:
+        return
+    result = first.data.dtype
+    for param in module._parameters.values():
+        own = param.data.dtype
+        break
+    if result is own or result.kind != "f" or np.promote_types(result, own) == own:
+        return
+    given = x.data.dtype if type(x) is ag.Tensor else getattr(x, "dtype", "wider")
+    object.__setattr__(module, "_warned_dtype", True)
+    warnings.warn(
+        f"{type(module).__name__} has {own} parameters but got a {given} input: the "
+        f"result is {result}, as numpy promotes (PyTorch raises here). Cast the input "
+        f"(x.astype(np.{own})) or the model (model.to(np.{result})). Shown once per "
+        f"layer.",
+        MixedDtypeWarning,
+        stacklevel=3,
+    )
 
 
 def _bump_generation() -> None:
@@ -394,22 +461,18 @@ def _buffer_value(name: str, value: Any) -> ag.Tensor | None:
         raise TypeError(f"buffer {name!r}: {exc}") from None
 
 
-def _checked_value(key: str, value: Any, param: ag.Tensor) -> np.ndarray:
-    """``value`` as an array of ``param``'s shape and dtype, or a clear error."""
-    array = np.asarray(value)
-    if array.shape != param.shape:
+def _check_layout(key: str, shape: tuple[int, ...], dtype: np.dtype, tensor: ag.Tensor) -> None:
+    """A value of ``shape`` and ``dtype`` can be loaded into ``tensor``, or a clear error."""
+    if tuple(shape) != tensor.shape:
         raise ValueError(
             f"load_state_dict: size mismatch for {key!r}: copying a value of shape "
-            f"{array.shape}, the parameter in the current model has shape {param.shape}"
+            f"{tuple(shape)}, the parameter in the current model has shape {tensor.shape}"
         )
-    if array.dtype != param.dtype:
-        if _KINDS.get(array.dtype.kind) != _KINDS.get(param.dtype.kind):
-            raise ValueError(
-                f"load_state_dict: dtype mismatch for {key!r}: got {array.dtype}, the "
-                f"tensor is {param.dtype}; only values of its kind can be loaded"
-            )
-        array = array.astype(param.dtype)
-    return array
+    if _KINDS.get(np.dtype(dtype).kind) != _KINDS.get(tensor.dtype.kind):
+        raise ValueError(
+            f"load_state_dict: dtype mismatch for {key!r}: got {dtype}, the tensor is "
+            f"{tensor.dtype}; only values of its kind can be loaded"
+        )
 
 
 class Sequential(Module):
@@ -454,9 +517,201 @@ class Sequential(Module):
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         modules = list(self._modules.values())
+        return modules[_position("Sequential", index, len(modules))]
+
+
+def _position(owner: str, index: Any, length: int) -> int:
+    """``index`` of a container of ``length`` modules as a position in ``[0, length)``."""
+    try:
+        position = operator.index(index)
+    except TypeError:
+        raise TypeError(
+            f"{owner} indices must be integers or slices, not {type(index).__name__}"
+        ) from None
+    if not -length <= position < length:
+        raise IndexError(f"{owner} index {position} is out of range for {length} modules")
+    return position % length
+
+
+def _require_module(owner: str, module: Any) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(f"{owner}: items must be an nn.Module, got {type(module).__name__}")
+    return module
+
+
+class ModuleList(Module):
+    """A list of sub-modules registered as children ``"0"``, ``"1"``, ... (PyTorch's ModuleList).
+
+    Holds layers a parent iterates over in its own ``forward`` (``for block in
+    self.blocks: x = block(x)``); it has no ``forward`` itself. Indexing (an int gives
+    the module, a slice a new ModuleList), ``len``, iteration, ``append``, ``extend``,
+    ``insert``, ``pop``, ``del``, ``+`` and ``+=`` behave as on a list; inserting or
+    deleting renumbers the children, so parameter paths stay ``blocks.0.weight``, ...
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Not callable: a container has no computation of its own."""
+        raise NotImplementedError(
+            "ModuleList is a container and has no forward(): iterate over it in the "
+            "parent's forward (for layer in self.layers: x = layer(x))"
+        )
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Make ``modules`` the children, named by their new positions."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        return modules[_position("ModuleList", index, len(modules))]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        position = _position("ModuleList", index, len(self))
+        self.add_module(str(position), _require_module("ModuleList", module))
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self._modules.values())
+        if not isinstance(index, slice):
+            index = _position("ModuleList", index, len(modules))
+        del modules[index]
+        self._renumber(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; return self."""
+        self.add_module(str(len(self)), _require_module("ModuleList", module))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append every module of ``modules`` (checked first: on error nothing is added)."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                f"ModuleList: expected an iterable of modules, got {type(modules).__name__}"
+            )
+        for module in [_require_module("ModuleList", m) for m in modules]:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (as ``list.insert``)."""
+        modules = list(self._modules.values())
+        modules.insert(operator.index(index), _require_module("ModuleList", module))
+        self._renumber(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove the module at ``index`` and return it."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+
+class ModuleDict(Module):
+    """An ordered dict of named sub-modules (PyTorch's ``ModuleDict``).
+
+    ``blocks["enc"] = layer`` registers ``layer`` as the child ``enc`` (parameters
+    ``enc.weight``, ...); ``[]``, ``del``, ``in``, ``len``, iteration over the keys,
+    ``keys values items update pop clear`` behave as on a dict. Keys are strings
+    without ``"."`` that are not already attributes of a Module (``"parameters"``
+    would hide the method). It has no ``forward`` of its own.
+    """
+
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Not callable: a container has no computation of its own."""
+        raise NotImplementedError(
+            "ModuleDict is a container and has no forward(): call its modules in the "
+            "parent's forward (self.blocks['enc'](x))"
+        )
+
+    def __getitem__(self, key: str) -> Module:
         try:
-            return modules[index]
-        except (IndexError, TypeError):
-            raise IndexError(
-                f"Sequential index {index!r} is out of range for {len(modules)} modules"
-            ) from None
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict has no key {key!r}; its keys are {list(self)}") from None
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        self.add_module(key, _require_module("ModuleDict", module))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - the clear KeyError for a missing key
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> KeysView[str]:
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def values(self) -> ValuesView[Module]:
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def items(self) -> ItemsView[str, Module]:
+        """``(key, module)`` pairs, in insertion order."""
+        return self._modules.items()
+
+    def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        for key in list(self):
+            del self[key]
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or an iterable of ``(key, module)`` pairs."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = list(modules.items())
+        elif isinstance(modules, Iterable):
+            pairs = list(modules)
+            for j, pair in enumerate(pairs):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    size = f"has length {len(pair)}" if hasattr(pair, "__len__") else "is no pair"
+                    raise ValueError(
+                        f"ModuleDict update sequence element #{j} {size}; 2 is required"
+                    )
+        else:
+            raise TypeError(
+                f"ModuleDict.update expects a mapping or (key, module) pairs, "
+                f"got {type(modules).__name__}"
+            )
+        for key, module in pairs:
+            self[key] = module

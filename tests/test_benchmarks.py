@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks import bench_memory, bench_mlp, runner
+from benchmarks import bench_cnn, bench_memory, bench_mlp, runner
 from benchmarks.common import micrograd_or_none, row, time_sample, torch_or_none
 
 
@@ -108,8 +108,9 @@ def test_memory_measurements_cover_the_gradients():
     weights = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     for impl in ("engine", "numpy"):  # a step allocates at least one float32 per gradient entry
         assert bench_memory.traced_peak(impl, sizes, batch) >= 4 * weights
-    if bench_memory.rss_available():
-        assert bench_memory.rss_peak("engine", (256, 512, 10), 64) > 0
+    if bench_memory.rss_available():  # in a fresh process, as rss_peak's docstring asks:
+        # memory that earlier tests freed would otherwise hide the step's peak
+        assert bench_memory.rss_peak_in_fresh_process("engine", (256, 512, 10), 64) > 0
 
 
 def test_runner_reports_a_failing_workload_and_exits_1(monkeypatch, tmp_path, capsys):
@@ -142,3 +143,75 @@ def test_benchmarks_runs_as_a_module(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Per-op overhead, shape (8,) float32" in done.stdout
     assert (tmp_path / "latest.json").exists()
+
+
+def test_quick_run_has_the_lenet_rows(quick_run):
+    _, out = quick_run
+    rows = [
+        r for r in json.loads((out / "latest.json").read_text())["rows"] if "LeNet" in r["workload"]
+    ]
+    steps = [r for r in rows if r["unit"] == "ms/step"]
+    assert [r["case"] for r in steps] == [
+        "batch 8, 1×28×28, numpy keeps its buffers",
+        "batch 8, 1×28×28, numpy allocates fresh arrays",
+    ]
+    assert all(isinstance(r["values"]["numpy"], float) for r in steps)
+    profile = [r["case"] for r in rows if r["workload"].startswith("LeNet-5 step profile")]
+    assert "conv2 VJP, input" in profile and "max pool 1 VJP" in profile
+
+
+def test_cnn_check_catches_a_different_computation(monkeypatch):
+    problem = bench_cnn.make_problem(4)
+    assert bench_cnn.check_first_step(problem, torch_or_none()) < 1e-10
+    real = bench_cnn.LeNetFloor.grads
+
+    def doubled_conv_bias(self, X, y):  # noqa: N803
+        loss, grads = real(self, X, y)
+        grads["b2"] = 2 * grads["b2"]
+        return loss, grads
+
+    monkeypatch.setattr(bench_cnn.LeNetFloor, "grads", doubled_conv_bias)
+    with pytest.raises(AssertionError, match="gradient b2 differs between the engine and numpy"):
+        bench_cnn.check_first_step(problem, None)
+
+
+def test_cnn_floor_gradients_match_central_differences():
+    from benchmarks.cnn_floor import LeNetFloor
+
+    problem = bench_cnn.make_problem(2)
+    weights = {
+        k: v.astype(np.float64) for k, v in bench_cnn.floor_weights(problem["model"]).items()
+    }
+    images, y = problem["X"].astype(np.float64), problem["y"]
+    floor = LeNetFloor(weights)
+    _, grads = floor.grads(images, y)
+    rng = np.random.default_rng(0)
+    for name in ("W1", "b2", "W3"):  # a few entries of a few tensors, central differences
+        for index in [tuple(rng.integers(0, n) for n in weights[name].shape) for _ in range(3)]:
+            saved = weights[name][index]
+            weights[name][index] = saved + 1e-6
+            up = floor.grads(images, y)[0]
+            weights[name][index] = saved - 1e-6
+            down = floor.grads(images, y)[0]
+            weights[name][index] = saved
+            assert grads[name][index] == pytest.approx((up - down) / 2e-6, abs=1e-7)
+
+
+def test_optimizer_and_data_checks_catch_a_different_computation():
+    from benchmarks import bench_data, bench_optim
+
+    params, grads = bench_optim.make_problem((4, 8, 2))
+    assert bench_optim.check_steps(bench_optim.build_cases(None, params, grads)) < 1e-6
+    cases = bench_optim.build_cases(None, params, grads)
+    cases["engine"] = (lambda: None, cases["engine"][1])  # a step that does nothing
+    with pytest.raises(AssertionError, match="parameter 0 differs between engine and numpy"):
+        bench_optim.check_steps(cases)
+    X, y = np.arange(600.0, dtype=np.float32).reshape(300, 2), np.arange(300)  # noqa: N806
+    passes = {
+        "engine": lambda shuffle: bench_data.engine_batches((X, y), shuffle, 0),
+        "numpy": lambda shuffle: bench_data.numpy_batches(X, y, shuffle, 0),
+    }
+    bench_data.check_batches(passes)
+    passes["engine"] = lambda shuffle: bench_data.engine_batches((X, y[::-1]), shuffle, 0)
+    with pytest.raises(AssertionError, match="engine's batches differ from numpy's"):
+        bench_data.check_batches(passes)

@@ -122,3 +122,106 @@ def test_higher_order_newton_and_hessian_vector_product():
     np.testing.assert_allclose(hvp["hvp"], hvp["hessian_times_v"], atol=1e-12)
     np.testing.assert_allclose(hvp["hvp"], hvp["finite_difference"], atol=1e-7)
     assert hvp["hessian_symmetry"] < 1e-12
+
+
+def test_cnn_digits_beats_the_mlp_on_the_same_split():
+    result = load("cnn_digits").main()
+    assert result["gradcheck"] is True
+    assert result["images"] == (1, 8, 8)
+    assert result["final_test_accuracy"] > result["mlp_test_accuracy"] == 0.9805
+    confusion = result["confusion"]
+    assert confusion.sum() == 359  # the MLP example's held-out 20%
+    assert np.trace(confusion) / confusion.sum() == pytest.approx(result["final_test_accuracy"])
+    assert result["losses"][-1] < 0.05 * result["losses"][0]
+
+
+def test_cnn_digits_trains_lenet5_on_mnist_idx_files(tmp_path):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, n, dtype=np.uint8)
+        header = lambda code, *dims: np.array([code, *dims], ">i4").tobytes()  # noqa: E731
+        (tmp_path / f"{prefix}-images-idx3-ubyte").write_bytes(
+            header(2051, n, 28, 28) + images.tobytes()
+        )
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(header(2049, n) + labels.tobytes())
+    result = load("cnn_digits").main(epochs=1, mnist=str(tmp_path))
+    assert result["images"] == (1, 28, 28) and result["mlp_test_accuracy"] is None
+    assert result["confusion"].sum() == 20 and result["gradcheck"] is True
+
+
+def test_pytorch_ops_code_gives_pytorchs_numbers():
+    result = load("pytorch_ops").main()
+    assert np.isfinite(result["topograd"]["loss"])
+    if result["torch"] is not None:  # the same source ran on PyTorch
+        assert result["topograd"]["index"] == result["torch"]["index"]
+        assert result["max_difference"] <= 1e-12
+
+
+def test_char_lm_trains_scores_and_samples_both_models(tmp_path):
+    char_lm = load("char_lm")
+    graph, curves = tmp_path / "transformer.dot", tmp_path / "curves.png"
+    result = char_lm.main(
+        steps=12, batch=4, sample_length=20, plot=str(curves), graph=str(graph), verbose=False
+    )
+    alphabet = result["alphabet"]
+    assert len(alphabet) == 103
+    for name in ("LSTM", "transformer"):
+        model = result[name]
+        assert len(model["losses"]) == 12 and model["seconds"] > 0
+        assert np.mean(model["losses"][-4:]) < model["losses"][0]  # it learns
+        assert 1.0 < model["bits_per_character"] < math.log2(len(alphabet))
+        text = model["sample"]
+        assert text.startswith("The ") and len(text) == 24 and set(text) <= set(alphabet)
+    assert "cluster" in graph.read_text()  # the transformer's modules, grouped
+    assert curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_char_transformer_refuses_more_characters_than_its_positions():
+    char_lm = load("char_lm")
+    model = char_lm.CharTransformer(10, d_model=8, heads=2, layers=1, rng=0)
+    with pytest.raises(ValueError, match="65 characters .* longer than its 64 learned positions"):
+        model(np.zeros((1, 65), dtype=np.int64))
+
+
+TORCH_IMPORTS = """import torch as ag
+import torch.nn as nn
+from torch import optim
+from torch.func import functional_call, hessian
+from torch.utils.data import DataLoader, TensorDataset
+"""
+
+
+def pytorch_version_of(source: str) -> str:
+    """``source`` with its import block swapped for PyTorch's."""
+    start = source.index("# --- imports: the only lines that differ from the PyTorch version ---")
+    end = source.index("# --- end of imports ---")
+    return source[:start] + TORCH_IMPORTS + source[end:]
+
+
+def check_habits_result(result, epochs):
+    assert result["losses"][-1] < 0.1 * result["losses"][0]
+    assert result["accuracy"] >= 0.95
+    rates = result["rates"]
+    assert len(rates) == epochs * 19  # 600 samples, batches of 32
+    peak = int(np.argmax(rates))
+    assert rates[peak] == pytest.approx(0.01, rel=1e-3) and abs(peak - 0.3 * len(rates)) <= 2
+    assert rates[0] < rates[peak] and rates[-1] < 1e-5  # OneCycleLR's warm-up and annealing
+    assert result["bias_hessian"].shape == (3, 3)
+    np.testing.assert_allclose(result["bias_hessian"], result["closed_form"], atol=1e-6)
+    assert np.abs(result["closed_form"]).max() > 1e-4  # not a vacuous comparison
+    assert result["state_keys"][:3] == ["mean", "stem.weight", "stem.bias"]
+    assert "blocks.2.weight" in result["state_keys"]
+
+
+def test_pytorch_habits_train_and_take_a_functional_call_hessian():
+    check_habits_result(load("pytorch_habits").main(epochs=8), epochs=8)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+def test_pytorch_habits_is_the_pytorch_script_up_to_imports():
+    pytest.importorskip("torch")
+    source = (EXAMPLES / "pytorch_habits.py").read_text(encoding="utf-8")
+    namespace = {"__name__": "pytorch_habits_with_torch"}
+    exec(compile(pytorch_version_of(source), "pytorch_habits (PyTorch)", "exec"), namespace)  # noqa: S102
+    check_habits_result(namespace["main"](epochs=8), epochs=8)

@@ -7,7 +7,28 @@ Importing this package imports every family (each registers its public functions
 
 from ..optable import OPS, attach_methods
 from ..tensor import Tensor
-from . import elementwise, inplace, linalg, neural, reduce, shape  # noqa: F401 - they fill OPS
+from . import (  # noqa: F401 - they fill OPS
+    activation,
+    attention,
+    conv,
+    cumulative,
+    einstein,
+    elementwise,
+    inplace,
+    linalg,
+    lookup,
+    neural,
+    norm_layer,
+    normalization,
+    numpy_dispatch,
+    recurrent,
+    reduce,
+    rounding,
+    shape,
+    special,
+    spellings,
+    trig,
+)
 
 attach_methods(Tensor)
 globals().update(OPS)

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from . import elementwise, linalg, neural, shape
+from ..tensor import result_tensor
+from . import conv, cumulative, einstein, elementwise, linalg, lookup, neural, shape, special, trig
 
 
 def call(func: Any, *args: Any) -> Any:
@@ -29,12 +30,37 @@ NUMPY_NS = SimpleNamespace(
     cos=np.cos,
     sign=np.sign,
     where=np.where,
+    maximum=np.maximum,
     transpose=np.transpose,
     broadcast_to=np.broadcast_to,
     expand_dims=np.expand_dims,
     matmul=np.matmul,
     softmax=neural._softmax,
     scatter_add=shape.scatter_add_numpy,
+    conv=conv.conv_forward,
+    conv_transpose=conv.conv_transpose_forward,
+    conv_weight=conv.conv_weight_forward,
+    avg_pool=conv.avg_pool_forward,
+    avg_pool_scatter=conv.avg_pool_scatter_forward,
+    max_pool_scatter=conv.max_pool_scatter_forward,
+    pad=conv.pad_numpy,
+    pad_fold=conv.pad_fold_forward,
+    sqrt=np.sqrt,
+    sinh=np.sinh,
+    cosh=np.cosh,
+    flip=np.flip,
+    roll=np.roll,
+    concatenate=np.concatenate,
+    stack=np.stack,
+    cumsum=np.cumsum,
+    cumprod=np.cumprod,
+    einsum=einstein._einsum_numpy,
+    zeros_like=np.zeros_like,
+    tanh=np.tanh,
+    sigmoid=elementwise._stable_sigmoid,
+    erf=special._erf,
+    scatter_rows=lookup.scatter_rows_numpy,
+    relu=elementwise._relu,
     call=call,
 )
 
@@ -45,12 +71,37 @@ TENSOR_NS = SimpleNamespace(
     cos=elementwise.cos,
     sign=elementwise.sign,
     where=elementwise.where,
+    maximum=elementwise.maximum,
     transpose=shape.transpose,
     broadcast_to=shape.broadcast_to,
     expand_dims=shape.expand_dims,
     matmul=linalg.matmul,
     softmax=neural.softmax,
     scatter_add=shape.scatter_add,
+    conv=conv.conv,
+    conv_transpose=conv.conv_transpose,
+    conv_weight=conv.conv_weight,
+    avg_pool=conv.avg_pool,
+    avg_pool_scatter=conv.avg_pool_scatter,
+    max_pool_scatter=conv.max_pool_scatter,
+    pad=conv.pad,
+    pad_fold=conv.pad_fold,
+    sqrt=elementwise.sqrt,
+    sinh=trig.sinh,
+    cosh=trig.cosh,
+    flip=shape.flip,
+    roll=shape.roll,
+    concatenate=shape.concatenate,
+    stack=shape.stack,
+    cumsum=cumulative.cumsum,
+    cumprod=cumulative.cumprod,
+    einsum=einstein.einsum,
+    zeros_like=lambda t: result_tensor(np.zeros_like(t.data), None),  # a constant
+    tanh=elementwise.tanh,
+    sigmoid=elementwise.sigmoid,
+    erf=special.erf,
+    scatter_rows=lookup.scatter_rows,
+    relu=elementwise.relu,
     call=call,
 )
 

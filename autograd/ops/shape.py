@@ -1,7 +1,10 @@
 """Shape primitives: forward (numpy) and VJP side by side.
 
 Their VJPs only move gradient entries around: reshape back, transpose back,
-slice the concatenation apart, scatter-add into the indexed positions.
+slice the concatenation apart, scatter-add into the indexed positions, flip or roll
+back. ``split tile repeat take_along_axis permute`` are compositions of them.
+PyTorch's spellings: ``view`` (= ``reshape``), ``unsqueeze`` (= ``expand_dims``),
+``cat`` (= ``concatenate``), ``dim=`` for ``axis=``, ``flatten(start_dim, end_dim)``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply, apply_binary, apply_unary, unchanged
 from ..tensor import Tensor, unwrap
-from .reduce import check_axis
+from .axes import check_axis, normalize_axis, torch_keywords
 
 
 def _reshape_back(xp: Any, g: Any, out: Any, x: Any, **params: Any) -> Any:
@@ -67,6 +70,10 @@ def _split_along(xp: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple[Any, .
 def _unstack(xp: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple[Any, ...]:
     lead = (slice(None),) * axis
     return tuple(g[lead + (i,)] for i in range(len(xs)))
+
+
+def _negated(shift: int | tuple[int, ...]) -> int | tuple[int, ...]:
+    return tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
 
 
 RESHAPE = Primitive(
@@ -132,6 +139,20 @@ STACK = Primitive(
     saves=(),
     doc="join along a new axis;  input i gets the gradient's slice i",
 )
+FLIP = Primitive(
+    "flip",
+    np.flip,
+    vjps=(lambda xp, g, out, x, axis: xp.flip(g, axis),),
+    saves=(),
+    doc="reverse the order along axis;  the gradient is reversed back",
+)
+ROLL = Primitive(
+    "roll",
+    np.roll,
+    vjps=(lambda xp, g, out, x, shift, axis: xp.roll(g, _negated(shift), axis),),
+    saves=(),
+    doc="shift cyclically along axis;  the gradient is shifted back",
+)
 
 
 def _put(x: np.ndarray, value: Any, index: Any) -> np.ndarray:
@@ -171,28 +192,51 @@ def _shape_method(x: Any, *shape: Any) -> Tensor:
     return reshape(x, shape[0] if len(shape) == 1 else shape)
 
 
-@op(RESHAPE, method=_shape_method)
+@op(RESHAPE, method=_shape_method, aliases=("view",))
 def reshape(x: Any, shape: Any) -> Tensor:
     """Same values in a new ``shape`` (one entry may be -1); as a method also
-    ``x.reshape(2, 3)``."""
+    ``x.reshape(2, 3)``. ``view`` is PyTorch's name for it (always allowed here:
+    numpy reshapes any layout)."""
     return apply_unary(RESHAPE, x, {"shape": _shape_tuple(shape)})
 
 
-@op(RESHAPE)
-def flatten(x: Any) -> Tensor:
-    """The values as a 1-d tensor (row-major order)."""
-    return reshape(x, (-1,))
+@op(RESHAPE, aliases=("ravel",))
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """The values as a 1-d tensor (row-major order), as ``ndarray.flatten`` and
+    ``np.ravel``; PyTorch's ``x.flatten(start_dim, end_dim)`` joins only the axes
+    ``start_dim`` to ``end_dim`` (``x.flatten(1)`` keeps the batch axis)."""
+    if start_dim == 0 and end_dim == -1:
+        return reshape(x, (-1,))
+    shape = np.shape(unwrap(x))
+    start, end = check_axis(start_dim, len(shape)), check_axis(end_dim, len(shape))
+    if start > end:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}"
+        )
+    joined = int(np.prod(shape[start : end + 1], dtype=np.int64))
+    return reshape(x, shape[:start] + (joined,) + shape[end + 1 :])
 
 
-@op(EXPAND_DIMS)
-def expand_dims(x: Any, axis: int | tuple[int, ...]) -> Tensor:
-    """Insert length-1 axes at the positions ``axis`` of the result."""
+@op(EXPAND_DIMS, aliases=("unsqueeze",))
+def expand_dims(x: Any, axis: int | tuple[int, ...] | None = None, *, dim: Any = None) -> Tensor:
+    """Insert length-1 axes at the positions ``axis`` of the result; ``unsqueeze(x, dim)``
+    is PyTorch's name for it."""
+    if dim is not None:
+        axis, _ = torch_keywords("expand_dims", axis, None, dim, None)
+    if axis is None:
+        raise TypeError("expand_dims: give the position of the new axis (axis= or dim=)")
     return apply_unary(EXPAND_DIMS, x, {"axis": axis})
 
 
 @op(SQUEEZE)
-def squeeze(x: Any, axis: int | tuple[int, ...] | None = None) -> Tensor:
-    """Remove the length-1 axes ``axis`` (all of them when None)."""
+def squeeze(x: Any, axis: int | tuple[int, ...] | None = None, *, dim: Any = None) -> Tensor:
+    """Remove the length-1 axes ``axis`` (all of them when None); naming an axis of
+    another length raises, as numpy. With PyTorch's ``dim=``, PyTorch's rule: axes
+    of another length are left as they are."""
+    if dim is not None:
+        axis, _ = torch_keywords("squeeze", axis, None, dim, None)
+        shape = np.shape(unwrap(x))
+        axis = tuple(a for a in normalize_axis(axis, len(shape)) if shape[a] == 1)
     return apply_unary(SQUEEZE, x, {"axis": axis})
 
 
@@ -208,9 +252,10 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
         ndim = _ndim(x)
         axes = tuple(check_axis(a, ndim) for a in axes)
         if sorted(axes) != list(range(ndim)):
+            swap = " (to swap two axes, as PyTorch's transpose, use x.swapaxes(i, j))"
             raise ValueError(
                 f"transpose: axes {axes} are not a permutation of the {ndim} axes of a "
-                f"tensor of shape {np.shape(unwrap(x))}"
+                f"tensor of shape {np.shape(unwrap(x))}{swap * (len(axes) == 2)}"
             )
     return apply_unary(TRANSPOSE, x, {"axes": axes})
 
@@ -256,13 +301,171 @@ def _join_axis(tensors: Sequence[Any], axis: int, extra: int, op_name: str) -> i
     return check_axis(axis, _ndim(tensors[0]) + extra)
 
 
-@op(CONCATENATE, method=False)
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing ``axis``."""
+@op(CONCATENATE, method=False, aliases=("cat",))
+def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing ``axis``; ``cat(tensors, dim)`` is PyTorch's name."""
+    if dim is not None:
+        axis, _ = torch_keywords("concatenate", axis, None, dim, None, default=0)
     return apply(CONCATENATE, tuple(tensors), {"axis": _join_axis(tensors, axis, 0, "concatenate")})
 
 
 @op(STACK, method=False)
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join same-shape tensors along a new ``axis``."""
+    if dim is not None:
+        axis, _ = torch_keywords("stack", axis, None, dim, None, default=0)
     return apply(STACK, tuple(tensors), {"axis": _join_axis(tensors, axis, 1, "stack")})
+
+
+@op(FLIP)
+def flip(x: Any, axis: Any = None, *, dims: Any = None) -> Tensor:
+    """Reverse the order of the elements along ``axis`` (every axis when None), as
+    ``np.flip``; ``dims=`` is PyTorch's name for ``axis``."""
+    axis, _ = torch_keywords("flip", axis, None, dims, None)
+    axis = normalize_axis(axis, _ndim(x))
+    return apply_unary(FLIP, x, {"axis": axis})
+
+
+@op(ROLL)
+def roll(
+    x: Any, shift: Any = None, axis: Any = None, *, shifts: Any = None, dims: Any = None
+) -> Tensor:
+    """Shift the elements cyclically by ``shift`` along ``axis`` (of the flattened values
+    when None), as ``np.roll``; ``shift`` and ``axis`` may be tuples of equal length.
+    ``shifts=``/``dims=`` are PyTorch's names."""
+    shift, _ = torch_keywords("roll", shift, None, shifts, None)
+    axis, _ = torch_keywords("roll", axis, None, dims, None)
+    if shift is None:
+        raise TypeError("roll: give the shift (shift= or shifts=)")
+    if isinstance(axis, Sequence):
+        axis = tuple(check_axis(a, _ndim(x)) for a in axis)
+    elif axis is not None:
+        axis = check_axis(axis, _ndim(x))
+    shift = tuple(int(s) for s in shift) if isinstance(shift, Sequence) else int(shift)
+    return apply_unary(ROLL, x, {"shift": shift, "axis": axis})
+
+
+@op(GETITEM)
+def split(
+    x: Any, indices_or_sections: Any, axis: int = 0, *, dim: int | None = None
+) -> list[Tensor]:
+    """Split into pieces along ``axis``, as ``np.split``: ``indices_or_sections`` is an
+    int N (N equal pieces; ``ValueError`` if the length does not divide) or the list
+    of split points. With PyTorch's ``dim=``, PyTorch's meaning: an int is the length
+    of each piece (the last may be shorter), a list the lengths of the pieces."""
+    torch_style = dim is not None
+    axis, _ = torch_keywords("split", axis, None, dim, None, default=0)
+    shape = np.shape(unwrap(x))
+    axis = check_axis(axis, len(shape))
+    bounds = (_piece_bounds if torch_style else _section_bounds)(
+        indices_or_sections, shape[axis], axis
+    )
+    lead = (slice(None),) * axis
+    return [getitem(x, lead + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _section_bounds(sections: Any, length: int, axis: int) -> list[int]:
+    """numpy's split points: N equal sections, or the given points."""
+    if not isinstance(sections, (int, np.integer)):
+        return [0, *(int(i) for i in sections), length]
+    if sections <= 0:
+        raise ValueError(f"split: the number of sections must be positive, got {sections}")
+    if length % sections:
+        raise ValueError(
+            f"split: array split does not result in an equal division: axis {axis} has "
+            f"length {length}, which {sections} sections do not divide"
+        )
+    return [i * (length // sections) for i in range(sections + 1)]
+
+
+def _piece_bounds(sizes: Any, length: int, axis: int) -> list[int]:
+    """PyTorch's split points: pieces of one length, or of the given lengths."""
+    if isinstance(sizes, (int, np.integer)):
+        if sizes <= 0:
+            raise ValueError(f"split: the piece length must be positive, got {sizes}")
+        return [*range(0, length, int(sizes)), length] if length else [0, 0]
+    sizes = [int(n) for n in sizes]
+    if sum(sizes) != length or any(n < 0 for n in sizes):
+        raise ValueError(
+            f"split: piece lengths {sizes} must be non-negative and add up to {length}, "
+            f"the length of axis {axis}"
+        )
+    return [0, *np.cumsum(sizes).tolist()]
+
+
+@op(RESHAPE, BROADCAST_TO)
+def tile(x: Any, reps: Any) -> Tensor:
+    """``x`` repeated ``reps[i]`` times along each axis, as ``np.tile`` (and PyTorch's
+    ``tile``); the gradient sums the copies."""
+    reps = _shape_tuple(reps)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: reps must be non-negative, got {reps}")
+    shape = np.shape(unwrap(x))
+    ndim = len(reps) if len(reps) > len(shape) else len(shape)
+    reps = (1,) * (ndim - len(reps)) + reps
+    shape = (1,) * (ndim - len(shape)) + shape
+    spaced = reshape(x, [m for n in shape for m in (1, n)])  # a length-1 axis before each
+    copies = broadcast_to(spaced, [m for r, n in zip(reps, shape) for m in (r, n)])
+    return reshape(copies, tuple(r * n for r, n in zip(reps, shape)))
+
+
+@op(RESHAPE, BROADCAST_TO, GETITEM)
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
+    """Each element repeated ``repeats`` times along ``axis`` (of the flattened values
+    when None), as ``np.repeat`` (PyTorch's ``repeat_interleave``; PyTorch's ``repeat``
+    is ``tile``). ``repeats`` is an int or one count per element along ``axis``."""
+    if axis is None:
+        x, axis = flatten(x), 0
+    shape = np.shape(unwrap(x))
+    axis = check_axis(axis, len(shape))
+    counts = np.asarray(unwrap(repeats))
+    if counts.dtype.kind not in "iu":
+        raise TypeError(f"repeat: repeats must be ints, got dtype {counts.dtype}")
+    if (counts < 0).any():
+        raise ValueError(f"repeat: repeats must be non-negative, got {counts}")
+    if counts.ndim == 0:  # every element the same number of times: a broadcast
+        r = int(counts)
+        copies = broadcast_to(
+            expand_dims(x, axis + 1), shape[: axis + 1] + (r,) + shape[axis + 1 :]
+        )
+        return reshape(copies, shape[:axis] + (shape[axis] * r,) + shape[axis + 1 :])
+    try:
+        positions = np.repeat(np.arange(shape[axis]), counts)
+    except ValueError as exc:
+        raise ValueError(
+            f"repeat: {counts.size} counts for axis {axis} of length {shape[axis]}: {exc}"
+        ) from exc
+    return getitem(x, (slice(None),) * axis + (positions,))
+
+
+@op(GETITEM)
+def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
+    """``x``'s elements at ``indices`` along ``axis``, as ``np.take_along_axis``
+    (PyTorch's ``gather``): ``indices`` has ``x``'s number of axes; with ``axis=None``
+    it indexes the flattened values. Repeated indices accumulate their gradients."""
+    index = np.asarray(unwrap(indices))
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"take_along_axis: indices must be ints, got dtype {index.dtype}")
+    if axis is None:
+        x, axis = flatten(x), 0
+    shape = np.shape(unwrap(x))
+    if index.ndim != len(shape):
+        raise ValueError(
+            f"take_along_axis: indices of shape {index.shape} and x of shape {shape} must "
+            f"have the same number of axes"
+        )
+    axis = check_axis(axis, len(shape))
+    fancy = tuple(
+        index if i == axis else np.arange(n).reshape((1,) * i + (n,) + (1,) * (len(shape) - i - 1))
+        for i, n in enumerate(shape)
+    )
+    return getitem(x, fancy)
+
+
+@op(TRANSPOSE)
+def permute(x: Any, *axes: Any) -> Tensor:
+    """The axes in the order ``axes``, every axis named: PyTorch's ``x.permute(2, 0, 1)``
+    (also ``x.permute((2, 0, 1))``), numpy's ``transpose(x, axes)``."""
+    if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = tuple(axes[0])
+    return transpose(x, axes)

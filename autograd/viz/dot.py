@@ -11,23 +11,34 @@ const      raw array / number given to an op     small grey dashed box
 inter      intermediate result of an op          white box
 root       the tensor being drawn (the loss)     orange box, double border
 op         a primitive application               lavender ellipse
+fused      an op with its output (``compact``)   lavender box
 module     a collapsed module call               lavender 3-d box
+cut        an output beyond a ``depth`` limit    white dashed box
 ========== ===================================== ===============================
 
 Gradients are printed in red under the values, prefixed by ``∇``. The DOT text is
 built as plain lines (no per-node ``graphviz`` calls), so 10,000-node graphs take a
-fraction of a second.
+fraction of a second. Clusters are named by their number (``cluster_3``), module boxes
+``m3``, so pictures of one graph drawn with different options name them alike.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import graphviz
 
 from ..tensor import Tensor
-from .labels import GRAD_COLOR, escape, grad_row, table, value_lines
+from .labels import GRAD_COLOR, escape, grad_row, table
+from .layout import (
+    COMPACT_RANKSEP,
+    MAX_BOXES,
+    RANKDIRS,
+    GraphTooLargeError,
+    check_budget,
+    readable,
+)
 from .picture import ClusterKey, Item, Picture
-
-RANKDIRS = ("LR", "RL", "TB", "BT")
 
 #: Fill and border colour of each kind of box.
 COLORS = {
@@ -38,9 +49,16 @@ COLORS = {
     "root": ("#fde3bf", "#cc7700"),
     "op": ("#eee3f7", "#8e5ea2"),
     "module": ("#e6d6f2", "#7b4a94"),
+    "fused": ("#eee3f7", "#8e5ea2"),
+    "cut": ("#ffffff", "#9a9a9a"),
 }
 SHAPES = {"op": "ellipse", "module": "box3d"}
-STYLE = {"param": "rounded,filled,bold", "const": "rounded,filled,dashed", "op": "filled"}
+STYLE = {
+    "param": "rounded,filled,bold",
+    "const": "rounded,filled,dashed",
+    "op": "filled",
+    "cut": "rounded,filled,dashed",
+}
 EXTRA = {"const": " fontsize=9", "root": " peripheries=2"}
 HIGHLIGHT_FILL, HIGHLIGHT_BORDER = "#e74c3c", "#922b21"
 LEGEND = (
@@ -57,6 +75,8 @@ GRAPH_ATTR = {
     "ranksep": "0.4",
     "newrank": "true",
 }
+#: Compact pictures (no edge labels) also set their ranks closer.
+COMPACT_SPACING = {"ranksep": str(COMPACT_RANKSEP / 72)}
 NODE_ATTR = {"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04"}
 EDGE_ATTR = {
     "fontname": "Helvetica",
@@ -77,8 +97,15 @@ def _style(kind: str, highlighted: bool = False) -> str:
 
 
 STYLES = {kind: _style(kind) for kind in COLORS}
-HIGHLIGHT_STYLES = {kind: _style(kind, True) for kind in ("op", "module")}
+HIGHLIGHT_STYLES = {kind: _style(kind, True) for kind in ("op", "module", "fused")}
 HIGHLIGHT_EDGE = f' color="{HIGHLIGHT_FILL}" fontcolor="{HIGHLIGHT_FILL}" penwidth=2.5'
+MODULE_CLUSTER = (
+    'style="rounded,filled" fillcolor="#f8f4fb" color="#b89cc8" fontcolor="#6c3f86" fontsize=10'
+)
+FOLD_CLUSTER = (
+    'style="rounded,filled,dashed" fillcolor="#fdf7ec" color="#cc7700" fontcolor="#995900" '
+    "fontsize=11 penwidth=1.5"
+)
 
 
 def build_digraph(
@@ -89,7 +116,7 @@ def build_digraph(
     grads: dict[str, list[str]] | None = None,
     reserved: dict[str, list[str]] | None = None,
     highlight: str | None = None,
-) -> graphviz.Digraph:
+) -> Graph:
     """The ``graphviz.Digraph`` of ``picture``.
 
     ``grads`` maps box ids to gradient lines to print; ``reserved`` maps box ids to
@@ -119,33 +146,37 @@ def build_digraph(
     for key in picture.cluster_labels:
         children.setdefault(key[:-1], []).append(key)
     stack: list[ClusterKey | None] = list(reversed(children.get((), [])))
-    number = 0
     while stack:  # clusters nest: emit them depth first, iteratively
         key = stack.pop()
         if key is None:
             lines.append("\t}\n")
             continue
         label = escape(picture.cluster_labels[key])
+        style = FOLD_CLUSTER if key[-1] < 0 else MODULE_CLUSTER
         lines.append(
-            f"\tsubgraph cluster_{number} {{\n\t\tlabel=<<B>{label}</B>> labeljust=l "
-            f'style="rounded,filled" fillcolor="#f8f4fb" color="#b89cc8" fontcolor="#6c3f86" '
-            f"fontsize=10\n"
+            f"\tsubgraph cluster_{picture.cluster_number[key]} {{\n"
+            f"\t\tlabel=<<B>{label}</B>> labeljust=l {style}\n"
         )
-        number += 1
         lines.extend(node_line(item) for item in by_cluster.get(key, ()))
         stack.append(None)
         stack.extend(reversed(children.get(key, [])))
     for source, target, label in picture.edges:
-        lit = highlight is not None and highlight in (source, target)
-        lines.append(f'\t{source} -> {target} [label="{label}"{HIGHLIGHT_EDGE if lit else ""}]\n')
+        lit = HIGHLIGHT_EDGE if highlight is not None and highlight in (source, target) else ""
+        attrs = f'label="{label}"{lit}' if not picture.compact else lit.lstrip()
+        lines.append(
+            f"\t{source} -> {target} [{attrs}]\n" if attrs else f"\t{source} -> {target}\n"
+        )
     if legend:
         lines.extend(_legend_lines())
-    return graphviz.Digraph(
+    spacing = COMPACT_SPACING if picture.compact else {}
+    return Graph(
         "topograd",
-        graph_attr={**GRAPH_ATTR, "rankdir": rankdir},
+        graph_attr={**GRAPH_ATTR, **spacing, "rankdir": rankdir},
         node_attr=NODE_ATTR,
         edge_attr=EDGE_ATTR,
         body=lines,
+        picture=picture,
+        rankdir=rankdir,
     )
 
 
@@ -164,13 +195,48 @@ def _legend_lines() -> list[str]:
     return [f"\tlegend [label=<{label}> shape=plaintext fontsize=9]\n"]
 
 
-def leaf_grads(picture: Picture) -> dict[str, list[str]]:
-    """Gradient lines of every drawn leaf whose ``.grad`` is set."""
-    return {
-        item.id: value_lines(tensor._grad.data)
-        for item, tensor in picture.leaves
-        if tensor._grad is not None and item.id not in picture.alias
-    }
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` of a :class:`Picture`: ``.source`` is the DOT text,
+    ``.picture`` what it shows, ``.rankdir`` its direction.
+
+    In a notebook it displays as SVG (``_repr_svg_``, ``_repr_mimebundle_``), except
+    when it has more boxes than :data:`~autograd.viz.layout.MAX_BOXES`: then it shows
+    a message saying how to draw a part, instead of keeping ``dot`` busy for minutes.
+    """
+
+    def __init__(
+        self, *args: Any, picture: Picture | None = None, rankdir: str = "LR", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.picture = picture
+        self.rankdir = rankdir
+
+    def copy(self) -> Graph:
+        """An independent copy (of the DOT text; the picture is shared, read only)."""
+        new = super().copy()
+        new.picture, new.rankdir = self.picture, self.rankdir
+        return new
+
+    def too_large(self) -> str | None:
+        """Why the picture is not rendered inline, or None."""
+        if self.picture is None:
+            return None
+        try:
+            check_budget(self.picture, MAX_BOXES, "display")
+        except GraphTooLargeError as exc:
+            return str(exc)
+        return None
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        problem = self.too_large()
+        if problem is not None:
+            return {"text/plain": problem}
+        return super()._repr_mimebundle_(include, exclude, **kwargs)
+
+    def _repr_svg_(self) -> str | None:
+        return None if self.too_large() else self.pipe(format="svg", encoding="utf-8")
 
 
 def to_dot(
@@ -178,10 +244,13 @@ def to_dot(
     *,
     show_data: bool = True,
     show_grad: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     legend: bool = False,
-    modules: str = "cluster",
-) -> graphviz.Digraph:
+    modules: str | int = "auto",
+    fold: bool | None = None,
+    compact: bool | None = None,
+    depth: int | None = None,
+) -> Graph:
     """The computation graph that produced ``root``, as a ``graphviz.Digraph``.
 
     One box per tensor (label: name if set, shape, dtype, and values if small) and
@@ -191,37 +260,62 @@ def to_dot(
     intermediates and the root are styled differently (see ``legend``). The result
     displays inline in Jupyter; ``.source`` is the DOT text; :func:`draw` saves it.
 
+    The options left ``"auto"`` (or None) are chosen so the picture fits a 16:9
+    screen at a readable size (:mod:`autograd.viz.layout`): small graphs, such as
+    the notes' networks, are drawn in full from left to right; deep ones top to
+    bottom; then repeated layers are drawn once, ops share a box with their output,
+    and module clusters collapse, in that order, until the picture fits.
+
     Parameters
     ----------
     root : Tensor
         The output to draw, usually a loss. Drawing reads the graph and changes nothing.
     show_data : bool
         Show values of tensors with at most ``labels.SMALL`` (20) elements and
-        ``mean, std, min, max`` of larger ones. After ``backward()`` without
-        ``retain_graph=True`` intermediate values are freed and not shown.
+        ``mean, std, min, max`` of larger ones. Small outputs (up to 64 KiB) and
+        small constants keep their values after ``backward()``; larger intermediate
+        values are freed by it unless ``retain_graph=True``.
     show_grad : bool
         Show each leaf's ``.grad`` (``∇`` lines, red) when it has one. The engine keeps
-        no gradient of intermediates; :func:`backward_steps` shows those.
-    rankdir : {"LR", "TB", "RL", "BT"}
+        no gradient of intermediates; :func:`backward_steps` and :func:`explore` show those.
+    rankdir : {"auto", "LR", "TB", "RL", "BT"}
         Direction of data flow.
     legend : bool
-        Add a cluster explaining the box styles.
-    modules : {"cluster", "collapse", "flat"}
+        Add a box explaining the box styles.
+    modules : {"auto", "cluster", "collapse", "flat"} or int
         Boxes recorded inside an ``nn.Module`` call are grouped in a cluster labelled
         with the module's class and attribute name (``Linear layers.0``), nested like
-        the modules; ``"collapse"`` draws each innermost module as one box; ``"flat"``
-        ignores modules.
+        the modules; ``"collapse"`` draws each innermost module as one box, an int
+        ``k`` each module nested deeper than ``k`` levels (``0``: each top-level
+        call); ``"flat"`` ignores modules.
+    fold : bool, optional
+        Draw repeated structure (layers, time steps, loop bodies) once, in a cluster
+        labelled ``×N``.
+    compact : bool, optional
+        Draw each op and its output as one box, without shape labels on edges.
+    depth : int, optional
+        Draw only the ``depth`` ops nearest ``root`` (earlier inputs as dashed boxes).
 
     Returns
     -------
-    graphviz.Digraph
+    Graph
+        A ``graphviz.Digraph``.
     """
-    picture = Picture(root, show_data=show_data, modules=modules)
+    picture, chosen = readable(
+        root,
+        show_data=show_data,
+        show_grad=show_grad,
+        rankdir=rankdir,
+        modules=modules,
+        fold=fold,
+        compact=compact,
+        depth=depth,
+    )
     return build_digraph(
         picture,
-        rankdir=rankdir,
+        rankdir=chosen,
         legend=legend,
-        grads=leaf_grads(picture) if show_grad else None,
+        grads=picture.leaf_grads() if show_grad else None,
     )
 
 

@@ -3,12 +3,19 @@
 Graphviz HTML-like labels are used (``label=<...>``) so a box can mix a bold name, a
 small shape line and a monospaced block of numbers. A tensor with at most
 :data:`SMALL` elements shows its values, one line per row (``3×5`` prints 3 lines
-of 5 numbers, ``%.3g``); a larger one shows ``mean, std, min, max`` instead.
+of 5 numbers, ``%.3g``; complex numbers as ``1+2j``); a larger one shows ``mean, std,
+min, max`` instead (of ``|z|`` for complex values).
+
+Every text that reaches a label passes :func:`clean`: control characters (which make
+``dot`` reject the label) become visible escapes such as ``\\x07``, unencodable lone
+surrogates become ``\\ud800``, and a text longer than :data:`MAX_TEXT` characters is
+cut (``dot`` refuses labels over 16 KiB), so any tensor or module name can be drawn.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import numpy as np
@@ -19,6 +26,24 @@ SMALL = 20
 COLUMNS = 10
 #: Colour of gradient text.
 GRAD_COLOR = "#b03a2e"
+#: Longest text (a name, a parameter, one line of values) put in a label, in characters.
+MAX_TEXT = 160
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def clean(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` safe for any label: control characters and lone surrogates written as
+    escapes (``"a\\x07"``), and at most ``limit`` characters (the cut marked ``…``)."""
+    text = _UNPRINTABLE.sub(_visible, text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -27,43 +52,63 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def number_text(v: Any) -> str:
-    """One number, compactly: ``%.3g`` for floats, exact for ints, ``T``/``F`` for bools."""
+    """One number, compactly: ``%.3g`` for floats, exact for ints, ``T``/``F`` for bools,
+    ``1+2j`` for complex numbers; anything else as its ``str``."""
     if isinstance(v, (bool, np.bool_)):
         return "T" if v else "F"
     if isinstance(v, (int, np.integer)):
         return str(v)
-    return f"{float(v) + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v) + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+    if isinstance(v, (complex, np.complexfloating)):
+        sign = "-" if v.imag < 0 else "+"
+        return f"{number_text(v.real)}{sign}{number_text(abs(v.imag))}j"
+    return clean(str(v), 24)
 
 
-def value_lines(value: Any) -> list[str]:
-    """The values of a small array as aligned text rows, or summary stats of a large one.
+def value_lines(value: Any, limit: int = SMALL) -> list[str]:
+    """The values of an array of at most ``limit`` elements as aligned text rows, or
+    summary stats of a larger one.
 
-    Rows are the last axis (leading axes are flattened, long rows wrap); each column
+    Rows are the last axis longer than 1 (leading axes are flattened, long rows wrap); each column
     is right-aligned to its widest number, so the block reads like a matrix in a
     monospaced font.
     """
     a = np.asarray(value)
     if a.size == 0:
         return ["(empty)"]
-    if a.size > SMALL:
-        f = a.astype(np.float64, copy=False)
-        return [
-            f"mean {number_text(f.mean())}  std {number_text(f.std())}",
-            f"min {number_text(f.min())}  max {number_text(f.max())}",
-        ]
+    if a.size > limit:
+        return stats_lines(a)
     if a.ndim == 0:
         return [number_text(a.item())]
+    width = next((n for n in reversed(a.shape) if n != 1), 1)  # trailing 1-axes: no rows of 1
     rows = []
-    for row in a.reshape(-1, a.shape[-1]).tolist():
+    for row in a.reshape(-1, width).tolist():
         cells = [number_text(v) for v in row]
         rows.extend(cells[i : i + COLUMNS] for i in range(0, len(cells), COLUMNS))
     widths = [max(len(row[j]) for row in rows if j < len(row)) for j in range(len(rows[0]))]
     return [" ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
 
 
+def stats_lines(a: np.ndarray) -> list[str]:
+    """``mean std`` and ``min max`` of an array (of ``|z|`` if complex), or its size if it
+    holds no numbers. NaN and inf print as such, without numpy's warnings."""
+    kind = a.dtype.kind
+    if kind not in "biufc":
+        return [f"{a.size} values of {a.dtype}"]
+    f = np.abs(a) if kind == "c" else a.astype(np.float64, copy=False)
+    with np.errstate(all="ignore"):
+        mean, std, low, high = f.mean(), f.std(), f.min(), f.max()
+    bars = "|z| " if kind == "c" else ""
+    return [
+        f"{bars}mean {number_text(mean)}  std {number_text(std)}",
+        f"{bars}min {number_text(low)}  max {number_text(high)}",
+    ]
+
+
 def escape(text: str) -> str:
-    """Escape ``& < >`` for the text of a Graphviz HTML-like label."""
-    return html.escape(text, quote=False)
+    """:func:`clean` ``text``, then escape ``& < >`` for a Graphviz HTML-like label."""
+    return html.escape(clean(text), quote=False)
 
 
 def table(rows: str) -> str:

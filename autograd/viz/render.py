@@ -2,11 +2,13 @@
 
 Every file is written atomically: to a temporary file in the same folder, then
 ``os.replace``-d over the target, so a crash or a missing Graphviz never leaves a
-half-written picture.
+half-written picture. Failures name the file being written: a missing folder, or
+``dot`` rejecting the graph (with what it said).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +18,7 @@ import graphviz
 
 from ..tensor import Tensor
 from .dot import to_dot
+from .layout import MAX_BOXES, check_budget
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -38,14 +41,25 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def render(graph: graphviz.Digraph, fmt: str) -> bytes:
-    """``graph`` in format ``fmt``: DOT text as is, anything else laid out by ``dot``."""
+def render(graph: graphviz.Digraph, fmt: str, path: Path | None = None) -> bytes:
+    """``graph`` in format ``fmt``: DOT text as is, anything else laid out by ``dot``.
+
+    ``dot`` failing raises ``RuntimeError`` naming ``path`` and quoting ``dot``'s error.
+    """
     if fmt == "dot":
         return graph.source.encode("utf-8")
+    target = f" {str(path)!r}" if path is not None else ""
     try:
-        return graph.pipe(format=fmt)
+        return graph.pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound as exc:
         raise RuntimeError(MISSING_DOT.format(fmt="." + fmt)) from exc
+    except graphviz.CalledProcessError as exc:
+        said = (exc.stderr or b"").decode(
+            "utf-8", "replace"
+        ).strip() or f"exit status {exc.returncode}"
+        raise RuntimeError(f"draw: Graphviz's dot could not render{target}: {said}") from exc
+    except OSError as exc:  # e.g. dot died while reading the graph (a broken pipe)
+        raise RuntimeError(f"draw: Graphviz's dot could not render{target}: {exc}") from exc
 
 
 def _new_file_mode() -> int:
@@ -59,8 +73,20 @@ def _new_file_mode() -> int:
 NEW_FILE_MODE = _new_file_mode()
 
 
+def check_folder(path: Path) -> None:
+    """Raise ``FileNotFoundError`` naming ``path`` if its folder does not exist."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"cannot write {str(path)!r}: its folder {str(path.parent)!r} does not exist "
+            f"(create it first)",
+            str(path),
+        )
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    check_folder(path)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
@@ -72,14 +98,24 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def draw(root: Tensor, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+def draw(
+    root: Tensor,
+    path: str | os.PathLike[str],
+    *,
+    max_boxes: int | None = MAX_BOXES,
+    **kwargs: Any,
+) -> Path:
     """Draw the graph that produced ``root`` into the file ``path``.
 
     The format comes from the extension: ``.dot`` (DOT text, needs no Graphviz),
     ``.svg``, ``.png`` or ``.pdf`` (rendered by Graphviz's ``dot`` program; a
     ``RuntimeError`` says how to install it when it is missing). ``kwargs`` are
     :func:`to_dot`'s options (``show_data``, ``show_grad``, ``rankdir``, ``legend``,
-    ``modules``). The file is written atomically.
+    ``modules``, ``fold``, ``compact``, ``depth``); those left to choose are chosen so
+    the picture fits a screen readably. A picture that still has more than
+    ``max_boxes`` boxes raises :class:`~autograd.viz.layout.GraphTooLargeError` (a
+    ``ValueError``) saying how to draw a part, rather than keeping ``dot`` busy for
+    minutes (``max_boxes=None``: no limit). The file is written atomically.
 
     Returns
     -------
@@ -88,5 +124,9 @@ def draw(root: Tensor, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     """
     path = Path(path)
     fmt = file_format(path)
-    write_atomic(path, render(to_dot(root, **kwargs), fmt))
+    check_folder(path)
+    graph = to_dot(root, **kwargs)
+    if fmt != "dot":
+        check_budget(graph.picture, max_boxes)
+    write_atomic(path, render(graph, fmt, path))
     return path

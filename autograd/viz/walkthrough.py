@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ import numpy as np
 from ..backward import run_backward, seed_gradient
 from ..node import Node, ancestors
 from ..tensor import Tensor
-from .dot import RANKDIRS, build_digraph, describe_kind
-from .labels import shape_text, value_lines
+from .dot import build_digraph, describe_kind
+from .labels import clean, shape_text, value_lines
+from .layout import readable
 from .picture import Picture, module_label
 from .render import FORMATS, render, write_atomic
 
@@ -71,8 +73,10 @@ def backward_steps(
     grad: Any = None,
     image_format: str = "svg",
     show_data: bool = True,
-    rankdir: str = "LR",
-    modules: str = "cluster",
+    rankdir: str = "auto",
+    modules: str | int = "auto",
+    fold: bool | None = None,
+    compact: bool | None = None,
 ) -> list[Path]:
     """Write one picture per step of ``root``'s backward pass, and ``index.html``.
 
@@ -95,8 +99,9 @@ def backward_steps(
         ``dL/d(root)``; needed when ``root`` has more than one element.
     image_format : {"svg", "png", "pdf", "dot"}
         Format of the frames (all but ``"dot"`` need Graphviz's ``dot`` program).
-    show_data, rankdir, modules
-        As in :func:`to_dot`.
+    show_data, rankdir, modules, fold, compact
+        As in :func:`to_dot` (chosen to fit the screen when left to choose). In a
+        repeat drawn once (``×N``) every repeat's step lights the drawn op.
 
     Returns
     -------
@@ -105,67 +110,89 @@ def backward_steps(
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"backward_steps: expected an autograd Tensor, got {type(root).__name__}")
-    if root._node is None:
-        raise ValueError(
-            "backward_steps: root is a leaf tensor, so its backward pass has no steps; "
-            "pass the result of a computation (e.g. a loss)"
-        )
-    if root._node.freed:
-        raise RuntimeError(
-            "backward_steps: the graph's saved arrays were freed by an earlier backward(); "
-            "call backward_steps before backward(), or use backward(retain_graph=True)"
-        )
     if image_format not in FORMATS:
         raise ValueError(f"backward_steps: image_format must be one of {FORMATS}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"backward_steps: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-    picture = Picture(root, show_data=show_data, modules=modules)
-    seed = seed_gradient(root, grad)
-    seed = np.array(seed, copy=True)
-    steps = record_steps(root, seed)
-    frames = _frames(picture, root._node, seed, steps)
-    reserved = frames[-1][1]
+    seed, steps = walk_backward(root, grad, "backward_steps")
+    picture, rankdir = readable(
+        root,
+        show_data=show_data,
+        rankdir=rankdir,
+        modules=modules,
+        fold=fold,
+        compact=compact,
+        extra=lambda p: frames(p, root._node, seed, steps)[-1][1],
+    )
+    shots = frames(picture, root._node, seed, steps)
+    reserved = shots[-1][1]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(steps))))
     paths = []
-    for k, (highlight, grads) in enumerate(frames):
+    for k, (highlight, grads) in enumerate(shots):
         graph = build_digraph(
             picture, rankdir=rankdir, grads=grads, reserved=reserved, highlight=highlight
         )
         path = folder / f"step_{k:0{width}d}.{image_format}"
-        write_atomic(path, render(graph, image_format))
+        write_atomic(path, render(graph, image_format, path))
         paths.append(path)
-    panels = [_start_panel(picture, root, seed, len(steps))]
-    received: dict[Any, int] = {}  # tensor -> how many ops have sent it a gradient so far
-    for k, step in enumerate(steps):
-        for parent, g in zip(step.node.parents, step.input_grads):
-            if g is not None:
-                received[parent] = received.get(parent, 0) + 1
-        panels.append(_step_panel(picture, step, k, len(steps), received))
     index = folder / "index.html"
-    write_atomic(index, _page(paths, panels, frames).encode("utf-8"))
+    page = _page(paths, step_panels(picture, root, seed, steps), shots)
+    write_atomic(index, page.encode("utf-8"))
     return [*paths, index]
 
 
-def _frames(
+def walk_backward(root: Tensor, grad: Any, what: str) -> tuple[Any, list[Step]]:
+    """Check that ``root``'s backward pass can be shown; return its seed and steps."""
+    if root._node is None:
+        raise ValueError(
+            f"{what}: root is a leaf tensor, so its backward pass has no steps; "
+            f"pass the result of a computation (e.g. a loss)"
+        )
+    if root._node.freed:
+        raise RuntimeError(
+            f"{what}: the graph's saved arrays were freed by an earlier backward(); "
+            f"call {what} before backward(), or use backward(retain_graph=True)"
+        )
+    seed = np.array(seed_gradient(root, grad), copy=True)
+    return seed, record_steps(root, seed)
+
+
+def frames(
     picture: Picture, root_node: Node, seed: Any, steps: list[Step]
 ) -> list[tuple[str | None, dict[str, list[str]]]]:
-    """For each frame, the highlighted box and the gradient lines of every box so far."""
-    arrived: dict[Any, Any] = {root_node: seed}  # Node (its output) or leaf -> dL/d(it)
-    shown = {picture.tensor_item[root_node].id: value_lines(seed)}
-    frames: list[tuple[str | None, dict[str, list[str]]]] = [(None, dict(shown))]
-    for step in steps:
-        for parent, g in zip(step.node.parents, step.input_grads):
-            if g is None:
+    """For each frame, the highlighted box and the gradient lines of every box so far.
+
+    A tensor's box shows the sum of what has arrived at it; boxes hidden in a module
+    box, and the tensors of hidden repeats, show none.
+    """
+    root_box = picture.text_box(picture.tensor_item[root_node].id)
+    shown = {root_box: value_lines(seed)} if root_box else {}
+    shots: list[tuple[str | None, dict[str, list[str]]]] = [(None, dict(shown))]
+    for step, totals in running_gradients(root_node, seed, steps):
+        for parent, total in totals:
+            if parent in picture.representative:
                 continue
-            arrived[parent] = g if parent not in arrived else arrived[parent] + g
-            item = picture.tensor_item[parent]
-            if item.id not in picture.alias:
-                shown[item.id] = value_lines(arrived[parent])
-        op = picture.op_item[step.node].id
-        frames.append((picture.alias.get(op, op), dict(shown)))
-    return frames
+            item = picture.tensor_item.get(parent)
+            box = item and picture.text_box(item.id)
+            if box:
+                shown[box] = value_lines(total)
+        op = picture.op_item[picture.representative.get(step.node, step.node)].id
+        shots.append((picture.box_id(op), dict(shown)))
+    return shots
+
+
+def running_gradients(
+    root_node: Node, seed: Any, steps: list[Step]
+) -> Iterator[tuple[Step, list[tuple[Any, Any]]]]:
+    """Each step with the tensors it sent a gradient to and their sums so far."""
+    arrived: dict[Any, Any] = {root_node: seed}  # Node (its output) or leaf -> dL/d(it)
+    for step in steps:
+        totals = []
+        for parent, g in zip(step.node.parents, step.input_grads):
+            if g is not None:
+                arrived[parent] = g if parent not in arrived else arrived[parent] + g
+                totals.append((parent, arrived[parent]))
+        yield step, totals
 
 
 def _pre(value: Any) -> str:
@@ -173,11 +200,32 @@ def _pre(value: Any) -> str:
 
 
 def _tensor_phrase(picture: Picture, key: Any) -> str:
-    item = picture.tensor_item[key]
+    item = picture.item_of(key)
+    assert item is not None
     return (
-        f"<b>{html.escape(item.title)}</b> "
-        f"<span class=kind>({describe_kind(item.kind)}, {shape_text(item.shape)})</span>"
+        f"<b>{html.escape(clean(item.title))}</b> "
+        f"<span class=kind>({describe_kind(item.kind)}, {shape_text(key.shape)})</span>"
     )
+
+
+def _gradient_name(picture: Picture, key: Any) -> str:
+    """``dL/dW2`` or ``dL/d(output of matmul)``: what a tensor receives."""
+    item = picture.item_of(key)
+    assert item is not None
+    title = clean(item.title)
+    return html.escape(f"dL/d{title}" if " " not in title else f"dL/d({title})")
+
+
+def step_panels(picture: Picture, root: Tensor, seed: Any, steps: list[Step]) -> list[str]:
+    """The HTML text of each frame: the seed, then each step's formula and gradients."""
+    panels = [_start_panel(picture, root, seed, len(steps))]
+    received: dict[Any, int] = {}  # tensor -> how many ops have sent it a gradient so far
+    for k, step in enumerate(steps):
+        for parent, g in zip(step.node.parents, step.input_grads):
+            if g is not None:
+                received[parent] = received.get(parent, 0) + 1
+        panels.append(_step_panel(picture, step, k, len(steps), received))
+    return panels
 
 
 def _start_panel(picture: Picture, root: Tensor, seed: Any, count: int) -> str:
@@ -190,17 +238,23 @@ def _start_panel(picture: Picture, root: Tensor, seed: Any, count: int) -> str:
     )
 
 
+def formula_html(doc: str) -> str:
+    """A primitive's ``doc`` (``"forward;  rule"``) as the forward and its VJP."""
+    forward, _, rule = (doc or "").partition(";")
+    if rule:
+        return (
+            f"<p class=formula>forward <code>{html.escape(forward.strip())}</code><br>"
+            f"VJP <code>{html.escape(rule.strip())}</code></p>"
+        )
+    return f"<p class=formula>{html.escape(forward.strip()) or 'no formula recorded'}</p>"
+
+
 def _step_panel(picture: Picture, step: Step, k: int, count: int, received: dict[Any, int]) -> str:
     node = step.node
-    forward, _, rule = (node.prim.doc or "").partition(";")
-    formula = (
-        f"<p class=formula>forward <code>{html.escape(forward.strip())}</code><br>"
-        f"VJP <code>{html.escape(rule.strip())}</code></p>"
-        if rule
-        else f"<p class=formula>{html.escape(forward.strip()) or 'no formula recorded'}</p>"
-    )
-    scope = " › ".join(html.escape(module_label(m)) for m in node.scope or ())
+    scope = " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ())
     where = f"<p class=where>inside {scope}</p>" if scope else ""
+    if node in picture.representative:
+        where += "<p class=where>in a repeat drawn once (×N): the first repeat's op is lit</p>"
     inputs = []
     for i, (parent, g) in enumerate(zip(node.parents, step.input_grads)):
         if parent is None:
@@ -211,22 +265,21 @@ def _step_panel(picture: Picture, step: Step, k: int, count: int, received: dict
                 f"(it does not require grad)</li>"
             )
         else:
-            what = f"dL/d{picture.tensor_item[parent].title}" if type(parent) is not Node else ""
             summed = (
                 f", summed with the {received[parent] - 1} gradient(s) it received earlier"
                 if received[parent] > 1
                 else ""
             )
             inputs.append(
-                f"<li>input {i}: {_tensor_phrase(picture, parent)} receives {what}{summed}:"
-                f"{_pre(g)}</li>"
+                f"<li>input {i}: {_tensor_phrase(picture, parent)} receives "
+                f"{_gradient_name(picture, parent)}{summed}:{_pre(g)}</li>"
             )
     done = ""
     if k == count - 1:
         done = "<p class=done>Done: every op's VJP has run; all gradients are final.</p>"
     return (
         f"<h2>Step {k + 1} of {count}: <code>{html.escape(node.prim.name)}</code></h2>"
-        f"{where}{formula}<p>Gradient arriving at its output "
+        f"{where}{formula_html(node.prim.doc)}<p>Gradient arriving at its output "
         f"{_tensor_phrase(picture, node)}, <code>G</code>:</p>{_pre(step.grad_out)}"
         f"<p>Gradients sent to its inputs:</p><ul>{''.join(inputs)}</ul>{done}"
     )

@@ -57,6 +57,11 @@ def distinct(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarr
     return [values[lo:hi].reshape(s) for lo, hi, s in zip(bounds[:-1], bounds[1:], shapes)]
 
 
+def probabilities(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Values in [0.1, 0.9]: probabilities away from the clamps of binary cross-entropy."""
+    return [np.asarray(rng.uniform(0.1, 0.9, s)) for s in shapes]
+
+
 CLIP_LO, CLIP_HI = -0.5, 0.5
 
 
@@ -387,6 +392,13 @@ OPINFOS: tuple[OpInfo, ...] = (
     ),
     OpInfo("scatter_add", ops.scatter_add, SCATTER_SAMPLES),
     OpInfo("setitem", assign, SETITEM_SAMPLES),
+    OpInfo(
+        "binary_cross_entropy",
+        ag.binary_cross_entropy,
+        samples(*BINARY_SHAPES),
+        sampler=probabilities,
+        broadcasts=True,
+    ),
     # neural
     OpInfo(
         "softmax",
@@ -415,12 +427,19 @@ OPINFOS: tuple[OpInfo, ...] = (
 )
 
 
+#: Names of family records whose ops need n-d inputs (no 0-d sample): each family
+#: module's ``NEEDS_NDIM``, if it has one.
+FAMILY_NEEDS_NDIM: set[str] = set()
+
+
 def _family_opinfos() -> tuple[OpInfo, ...]:
     """The ``OPINFOS`` of every ``opinfo_<family>.py`` beside this file (the records of
     op families added later: convolutions, sequence layers, ...), in file-name order."""
     records: list[OpInfo] = []
     for path in sorted(Path(__file__).parent.glob("opinfo_*.py")):
-        records += importlib.import_module(path.stem).OPINFOS
+        family = importlib.import_module(path.stem)
+        records += family.OPINFOS
+        FAMILY_NEEDS_NDIM.update(getattr(family, "NEEDS_NDIM", ()))
     return tuple(records)
 
 

@@ -536,3 +536,21 @@ def test_gradients_meeting_at_a_leaf_are_summed_once_into_its_grad():
     loss = w * 3.0 + w * w + ag.exp(w)  # three paths into w
     loss.backward()
     assert w.grad.item() == pytest.approx(10.0 + 3.0 + 4.0 + np.exp(2.0), rel=1e-15)
+
+
+def test_a_node_is_immutable_from_outside():
+    node = (ag.tensor([1.0], requires_grad=True) * 2).grad_fn
+    for mutate in (
+        lambda: node.append(None),
+        lambda: node.extend([None]),
+        lambda: node.insert(0, None),
+        lambda: node.pop(),
+        lambda: node.clear(),
+        lambda: node.__setitem__(0, None),
+        lambda: node.__delitem__(0),
+        lambda: node.__iadd__([None]),
+        lambda: node.sort(),
+    ):
+        with pytest.raises(TypeError, match="fixed when it is recorded"):
+            mutate()
+    assert len(node.parents) == 2 and bool(node)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_compile_training import training_step
 
 import autograd as ag
 import nn
@@ -205,16 +206,7 @@ def test_reading_a_parameter_in_python_raises_compile_error():
 # ---------------------------------------------------------------- the generated source
 def two_layer_step():
     model = nn.TwoLayerMLP(3, 8, 3, rng=0)
-    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
-
-    def step(X, y):
-        optimizer.zero_grad()
-        loss = nn.F.cross_entropy(model(X), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return model, step
+    return model, training_step(model, nn.optim.SGD(model.parameters(), lr=0.1))
 
 
 def test_source_reads_like_the_notes_backprop():

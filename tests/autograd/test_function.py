@@ -246,8 +246,238 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
     assert ag.gradgradcheck(ag.tanh, [x])
 
 
-def test_custom_function_gradient_is_constant_under_create_graph():
-    # documented: a Function's backward runs on ndarrays, so no second derivative
+def test_a_backward_that_is_not_differentiable_refuses_higher_derivatives():
+    # the first-order gradient through it is right, even under create_graph ...
     x = ag.tensor(2.0, requires_grad=True)
     (g,) = ag.gradients(Cube.apply(x), [x], create_graph=True)
-    assert g.item() == 12.0 and not g.requires_grad
+    assert g.item() == 12.0
+    # ... but differentiating it raises (PyTorch's once_differentiable): it was a silent 0
+    with pytest.raises(RuntimeError, match="Cube.backward is not differentiable.*differentiable_"):
+        g.backward()
+    with pytest.raises(RuntimeError, match="Cube.backward is not differentiable"):
+        ag.grad(ag.grad(Cube.apply))(2.0)
+    with pytest.raises(RuntimeError, match="Cube.backward is not differentiable"):
+        ag.jvp(Cube.apply, (2.0,), (1.0,))  # the double-VJP trick differentiates backward
+
+
+class DifferentiableCube(Cube):
+    """Cube with the opt-in: its backward (operators only) then records a graph."""
+
+    differentiable_backward = True
+
+
+class SoftplusOfOutput(ag.Function):
+    """``log(1 + e^x)`` whose backward reads the saved input and output:
+    ``softplus' = 1 - e^{-out}`` (a sigmoid written through the output)."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.logaddexp(0.0, x)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        _, out = ctx.saved_tensors
+        return grad_output * (1 - ag.exp(-out))
+
+
+def test_a_differentiable_backward_gives_derivatives_of_any_order():
+    assert ag.grad(ag.grad(DifferentiableCube.apply))(2.0).item() == 12.0  # 6 x
+    assert ag.grad(ag.grad(ag.grad(DifferentiableCube.apply)))(2.0).item() == 6.0
+    _, tangent = ag.jvp(DifferentiableCube.apply, (2.0,), (0.5,))
+    assert tangent.item() == 6.0  # 3 x^2 t
+    h = ag.hessian(lambda v: DifferentiableCube.apply(v).sum())(np.array([1.0, -2.0]))
+    np.testing.assert_array_equal(h.numpy(), np.diag([6.0, -12.0]))
+    x = np.array([[0.3, -1.2], [2.0, 0.7]])
+    assert ag.gradgradcheck(DifferentiableCube.apply, [x])
+    assert ag.gradgradcheck(SoftplusOfOutput.apply, [x])
+    assert ag.gradcheck(SoftplusOfOutput.apply, [x])
+    s = 1 / (1 + np.exp(-x))  # softplus'' = sigmoid (1 - sigmoid)
+    g2 = ag.grad(lambda t: ag.grad(lambda u: SoftplusOfOutput.apply(u).sum())(t).sum())(x)
+    np.testing.assert_allclose(g2.numpy(), s * (1 - s), rtol=1e-14)
+
+
+def test_a_differentiable_backward_saves_only_inputs_and_outputs():
+    class SavesIntermediate(ag.Function):
+        differentiable_backward = True
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(3 * x**2)  # the derivative: neither input nor output
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (slope,) = ctx.saved_tensors
+            return grad_output * slope
+
+    x = ag.tensor(0.5, requires_grad=True)
+    SavesIntermediate.apply(x).backward()  # first order: fine
+    assert x.grad.item() == 0.75
+    with pytest.raises(RuntimeError, match=r"ctx.saved_tensors\[0\].*neither an input"):
+        ag.grad(ag.grad(SavesIntermediate.apply))(0.5)
+
+
+# ------------------------------------------------------------------ issue 13, item 2
+class ReturnsGradient(ag.Function):
+    """Identity whose backward returns ``make(grad_output)``: any shape a test wants."""
+
+    make = staticmethod(lambda g: g)
+
+    @classmethod
+    def with_backward(cls, make, name="ReturnsGradient"):
+        return type(name, (cls,), {"make": staticmethod(make)})
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @classmethod
+    def backward(cls, ctx, grad_output):
+        return cls.make(grad_output)
+
+
+@pytest.mark.parametrize(
+    ("shape", "make", "expected"),
+    [
+        ((1, 3), lambda g: g.reshape(3) * 2, np.full((1, 3), 2.0)),  # (k,) for (1, k): fine
+        ((3, 1), lambda g: np.broadcast_to(g, (2, 3, 4)), np.full((3, 1), 8.0)),  # summed back
+        ((3,), lambda g: g[None, :], np.ones(3)),  # a leading 1 too many: summed away
+    ],
+    ids=["k-for-1k", "broadcast-summed", "leading-one"],
+)
+def test_a_gradient_the_input_fits_is_fitted(shape, make, expected):
+    x = ag.tensor(np.ones(shape), requires_grad=True)
+    ReturnsGradient.with_backward(make).apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize(
+    ("shape", "make", "got"),
+    [
+        ((3,), lambda g: np.asarray(g.sum()), r"\(\)"),  # 0-d for (3,): it left .grad of shape ()
+        ((2, 3), lambda g: g[0], r"\(3,\)"),  # (k,) for (m, k): would be copied to every row
+        ((1, 3), lambda g: g.reshape(3, 1), r"\(3, 1\)"),
+    ],
+    ids=["scalar-for-vector", "row-for-matrix", "transposed"],
+)
+def test_a_gradient_that_does_not_fit_is_a_value_error_naming_function_input_and_shapes(
+    shape, make, got
+):
+    x = ag.tensor(np.ones(shape), requires_grad=True)
+    op = ReturnsGradient.with_backward(make)
+    with pytest.raises(ValueError, match=rf"ReturnsGradient.backward, for input 0.*{got}.*{shape}"):
+        op.apply(x).sum().backward()
+    assert x.grad is None
+
+
+def test_a_complex_gradient_is_a_type_error():
+    x = ag.tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="ReturnsGradient.backward returned a complex gradient"):
+        ReturnsGradient.with_backward(lambda g: g * 1j).apply(x).sum().backward()
+
+
+# ------------------------------------------------------------------ issue 13, item 8
+def _double_in_place(grad_output):
+    grad_output *= 2  # the bug: writes into the gradient it was handed
+    return grad_output
+
+
+DoublesInPlace = ReturnsGradient.with_backward(_double_in_place, "DoublesInPlace")
+
+
+def test_a_backward_writing_into_grad_output_gets_a_clear_error_and_corrupts_nothing():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([1.0, 10.0])
+    with pytest.raises(ValueError, match="DoublesInPlace.backward.*read-only.*copy it first"):
+        DoublesInPlace.apply(x).backward(seed)
+    np.testing.assert_array_equal(seed, [1.0, 10.0])  # the caller's seed is intact
+    y = ag.tensor([1.0, 2.0], requires_grad=True)
+    sibling = ag.tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(ValueError, match="read-only"):
+        (DoublesInPlace.apply(y) + sibling).sum().backward()  # add hands both the same g
+    assert sibling.grad is None
+
+
+def test_a_backward_may_return_grad_output_itself():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([3.0, 4.0])
+    ReturnsGradient.apply(x).backward(seed)
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    assert not np.shares_memory(x.grad.numpy(), seed)  # .grad never aliases the seed
+    x.grad.numpy()[0] = 0.0
+    np.testing.assert_array_equal(seed, [3.0, 4.0])
+
+
+def test_grad_output_of_a_differentiable_backward_is_guarded_too():
+    class ScalesInPlace(ag.Function):
+        differentiable_backward = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            grad_output *= 2
+            return grad_output
+
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    sibling = ag.tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(ValueError, match="ScalesInPlace.backward.*read-only"):  # a constant g
+        ag.gradients((ScalesInPlace.apply(x) + sibling).sum(), [x], create_graph=True)
+    # a graph g: the in-place update is recorded on the Function's own tensor, so the
+    # sibling (add hands both inputs the same g) still gets g
+    v = ag.tensor([1.0, 1.0], requires_grad=True)
+    out = ScalesInPlace.apply(x) + sibling
+    gx, gs = ag.gradients(out, [x, sibling], v * 1.0, create_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(gs.numpy(), [1.0, 1.0])
+
+
+# ------------------------------------------------------------------ what a Function saved
+def test_an_in_place_change_to_a_saved_array_after_forward_is_refused():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    y = ScaledProduct.apply(a, b, 1.0).sum()
+    b.add_(100.0)  # a.grad would have used b = [103, 104] silently
+    with pytest.raises(RuntimeError, match=r"ctx.saved_tensors\[1\] of ScaledProduct"):
+        y.backward()
+    b2 = ag.tensor([3.0, 4.0])
+    b2.add_(100.0)  # before forward: fine
+    ScaledProduct.apply(a, b2, 1.0).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [103.0, 104.0])
+
+
+# ------------------------------------------------------------------ gradcheck: cut graphs
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda t: ag.tensor(np.sin(t.numpy())),
+        lambda t: ag.tensor(np.sin(float(t.sum()))),
+        lambda t: ag.sin(ag.tensor(t.sum().item())),
+        lambda t: ag.tensor(np.asarray(t) ** 2),
+    ],
+    ids=["numpy", "float", "item", "asarray"],
+)
+def test_gradcheck_says_when_the_output_left_the_graph(cut):
+    x = np.array([0.3, 1.1])
+    with pytest.raises(
+        ag.GradcheckError, match="input 0: the output is not connected to it"
+    ) as info:
+        ag.gradcheck(lambda t: cut(t).sum(), [x])  # it reported analytic zeros
+    assert ".numpy(), .item(), float()" in str(info.value)
+    assert not ag.gradcheck(lambda t: cut(t).sum(), [x], raise_exception=False)
+
+
+def test_gradcheck_names_the_disconnected_input_and_passes_a_constant_one():
+    def f(a, b, c):
+        return (a * 2).sum() + float(b.sum()) + 0 * c.sum().item()
+
+    with pytest.raises(ag.GradcheckError, match=r"input 1: the output is not connected.*\(0,\)"):
+        ag.gradcheck(f, [np.ones(2), np.ones(3), np.ones(1)])
+    assert ag.gradcheck(lambda a, b: (a * 2).sum(), [np.ones(2), np.ones(3)])

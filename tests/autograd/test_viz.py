@@ -128,10 +128,11 @@ def test_gradients_after_backward_on_leaves_only():
     p = parse(z.sum())
     assert "∇ 3 -0.5" in p.nodes[p.find("<B>x</B>")][0]
     assert sum("∇" in label for label, _ in p.nodes.values()) == 1
-    # backward freed the graph: intermediate values and the constant's value are gone
-    assert "const" in p.nodes[p.ids("c")[0]][0] and "scalar" not in p.nodes[p.ids("c")[0]][0]
-    assert "FACE" not in p.nodes[p.find("<B>z</B>")][0]
+    # backward freed the graph, but small outputs and a small constant keep their values
+    const = p.nodes[p.ids("c")[0]][0]
+    assert "const" in const and "scalar float64" in const and ">2<" in const
     assert "2 float64" in p.nodes[p.find("<B>z</B>")][0]
+    assert ">5 1<" in p.nodes[p.find("<B>z</B>")][0]
     assert not any("∇" in label for label, _ in parse(z, show_grad=False).nodes.values())
 
 
@@ -192,7 +193,7 @@ def test_deep_chain_is_drawn_without_recursion():
     y = x
     for _ in range(3000):
         y = ag.tanh(y)
-    p = parse(y, show_data=False)
+    p = parse(y, show_data=False, fold=False, compact=False)
     assert len(p.ids("op")) == 3000 and len(p.edges) == 6000
 
 

@@ -4,6 +4,8 @@
 
 import gzip
 import struct
+import tracemalloc
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -48,10 +50,193 @@ def test_loader_shuffles_reproducibly_and_reshuffles_each_epoch():
 
 
 def test_loader_validation():
-    with pytest.raises(ValueError, match="X has 3 examples but y has 2"):
+    with pytest.raises(ValueError, match="the tensors hold 3 and 2 examples"):
         data.DataLoader(np.zeros((3, 1)), np.zeros(2))
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         data.DataLoader(np.zeros((3, 1)), batch_size=0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: data.DataLoader(np.zeros((3, 1)), batch_size=True),
+        lambda: data.make_xor(n=True),
+        lambda: data.make_spiral(n=30, k=True),
+    ],
+)
+def test_bools_are_not_sizes(call):
+    # issue 13: DataLoader(..., batch_size=True) gave batches of one (True == 1)
+    with pytest.raises(ValueError, match="got True.*a bool is not a size"):
+        call()
+
+
+# ---------------------------------------------------------------------- datasets
+class Pairs(data.Dataset):
+    """A torch-style dataset: sample i is (features, label)."""
+
+    def __init__(self, n=10):
+        self.X = np.arange(3.0 * n).reshape(n, 3)
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.X[i], i % 2
+
+
+def test_a_map_style_dataset_is_batched_by_default_collate():
+    # issue 17: a torch-style dataset gave numpy's "inhomogeneous shape" error
+    loader = data.DataLoader(Pairs(), batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 and len(batches) == 3
+    xb, yb = batches[0]
+    assert isinstance(xb, ag.Tensor) and xb.shape == (4, 3) and xb.dtype == np.float64
+    assert yb.dtype == np.int64 and yb.tolist() == [0, 1, 0, 1]
+    np.testing.assert_array_equal(batches[2][0].numpy(), Pairs().X[8:])
+    assert [len(b[1]) for b in data.DataLoader(Pairs(), batch_size=4, drop_last=True)] == [4, 4]
+
+
+def test_only_len_decides_which_samples_are_read():
+    # issue 17: a dataset whose __getitem__ never raises IndexError exhausted memory
+    class Endless(data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return float(i)
+
+    assert [b.tolist() for b in data.DataLoader(Endless(), batch_size=2)] == [[0, 1], [2, 3], [4]]
+
+    class NoLength(data.Dataset):
+        def __getitem__(self, i):
+            return float(i)
+
+    with pytest.raises(TypeError, match="NoLength has no __len__.*never probes for the end"):
+        data.DataLoader(NoLength())
+
+
+@pytest.mark.parametrize(
+    "obj, message",
+    [
+        ((x for x in range(3)), "got generator; iterable-style datasets are not supported"),
+        (42, "got int"),
+        ({"a": 1}, "got dict"),
+        ({1, 2}, "got set; iterable-style"),
+    ],
+)
+def test_objects_that_are_neither_arrays_nor_datasets_are_refused(obj, message):
+    with pytest.raises(TypeError, match=f"expected arrays \\(X, y\\) or a map-style.*{message}"):
+        data.DataLoader(obj)
+
+
+def test_a_dataset_with_a_positional_batch_size_is_a_clear_error():
+    with pytest.raises(TypeError, match="y is for arrays.*did you mean batch_size=32"):
+        data.DataLoader(Pairs(), 32)
+    with pytest.raises(ValueError, match="collate_fn is for datasets"):
+        data.DataLoader(np.zeros((2, 1)), collate_fn=list)
+
+
+def test_default_collate_keeps_the_structure_of_samples():
+    Point = namedtuple("Point", "x label")
+    samples = [
+        {"image": np.full((2, 2), i, np.float32), "meta": (i, float(i), "name", np.int8(i))}
+        for i in range(3)
+    ]
+    batch = data.default_collate(samples)
+    assert batch["image"].shape == (3, 2, 2) and batch["image"].dtype == np.float32
+    ints, floats, names, small = batch["meta"]
+    assert ints.dtype == np.int64 and floats.dtype == np.float64 and small.dtype == np.int8
+    assert names == ["name"] * 3 and ints.tolist() == [0, 1, 2]
+    points = data.default_collate([Point(np.ones(2), True), Point(np.zeros(2), False)])
+    assert isinstance(points, Point) and points.label.dtype == np.bool_
+    lists = data.default_collate([[1, 2.5], [3, 4.5]])
+    assert isinstance(lists, list) and lists[1].tolist() == [2.5, 4.5]
+    tensors = data.default_collate([ag.ones(2), ag.zeros(2)])
+    assert tensors.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "samples, error, message",
+    [
+        ([np.zeros(2), np.zeros(3)], ValueError, "sample 1 of the batch has shape \\(3,\\)"),
+        ([(1, 2), (1,)], ValueError, "sample 1 of the batch has 1 entries"),
+        ([{"a": 1}, {"b": 1}], ValueError, "sample 1 of the batch has keys \\['b'\\]"),
+        ([None, None], TypeError, "found NoneType. Pass collate_fn"),
+        ([np.array(["a"]), np.array(["b"])], TypeError, "dtype <U1"),
+    ],
+)
+def test_default_collate_errors_name_the_sample(samples, error, message):
+    with pytest.raises(error, match=message):
+        data.default_collate(samples)
+
+
+def test_collate_fn_receives_the_list_of_samples():
+    seen = []
+    loader = data.DataLoader(Pairs(5), batch_size=2, collate_fn=lambda b: seen.append(b) or len(b))
+    assert list(loader) == [2, 2, 1]
+    assert isinstance(seen[0], list) and seen[0][1][1] == 1
+
+
+def test_tensor_dataset_items_and_whole_batches_agree():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    dataset = data.TensorDataset(X, ag.tensor(y))
+    assert len(dataset) == 10
+    x3, y3 = dataset[3]
+    assert isinstance(x3, ag.Tensor) and x3.tolist() == [6.0, 7.0] and y3.item() == 3
+    fast = list(data.DataLoader(dataset, batch_size=4, shuffle=True, rng=0))
+    slow = list(
+        data.DataLoader(dataset, batch_size=4, shuffle=True, rng=0, collate_fn=data.default_collate)
+    )
+    for (xa, ya), (xb, yb) in zip(fast, slow):
+        np.testing.assert_array_equal(xa.numpy(), xb.numpy())
+        np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+        assert xa.dtype == xb.dtype and ya.dtype == yb.dtype
+    with pytest.raises(ValueError, match="tensor 1 is a scalar"):
+        data.TensorDataset(X, 3.0)
+    with pytest.raises(ValueError, match="needs at least one tensor"):
+        data.TensorDataset()
+
+
+def test_a_list_of_samples_is_a_dataset_and_shuffling_is_reproducible():
+    samples = [(np.array([float(i)]), i) for i in range(7)]
+
+    def epoch(seed):
+        return [
+            yb.tolist() for _, yb in data.DataLoader(samples, batch_size=3, shuffle=True, rng=seed)
+        ]
+
+    assert epoch(0) == epoch(0) and epoch(0) != epoch(1)
+    assert sorted(sum(epoch(0), [])) == list(range(7))
+
+
+def test_batches_match_torch_dataloader():
+    torch = pytest.importorskip("torch")
+
+    class TorchPairs(torch.utils.data.Dataset):
+        def __init__(self):
+            self.inner = Pairs(9)
+
+        def __len__(self):
+            return len(self.inner)
+
+        def __getitem__(self, i):
+            x, label = self.inner[i]
+            return {"x": x, "label": label}
+
+    class DictPairs(Pairs):
+        def __getitem__(self, i):
+            x, label = super().__getitem__(i)
+            return {"x": x, "label": label}
+
+    ours = list(data.DataLoader(DictPairs(9), batch_size=4))
+    theirs = list(torch.utils.data.DataLoader(TorchPairs(), batch_size=4))
+    assert len(ours) == len(theirs) == 3
+    for a, b in zip(ours, theirs):
+        assert set(a) == set(b)
+        for key in a:
+            np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
+            assert a[key].dtype == np.dtype(str(b[key].dtype).replace("torch.", ""))
 
 
 # ---------------------------------------------------------------------- synthetic data
@@ -99,7 +284,7 @@ def test_dataset_argument_errors():
         data.make_circles(factor=1.5)
     with pytest.raises(ValueError, match="k .* must be an int >= 2"):
         data.make_spiral(k=1)
-    with pytest.raises(ValueError, match="n must be an int >= 1"):
+    with pytest.raises(ValueError, match="n must be a positive int, got 0"):
         data.make_xor(0)
 
 
@@ -225,3 +410,54 @@ def test_count_mismatch(tmp_path):
     write(tmp_path, "train-labels-idx1-ubyte", idx_labels(labels[:2]))
     with pytest.raises(ValueError, match="holds 3 images but .* holds 2 labels"):
         data.load_mnist(tmp_path)
+
+
+# ---------------------------------------------------------------- hostile IDX files (issue 13)
+def traced_peak(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_gzip_with_trailing_garbage_is_refused_after_the_declared_size(tmp_path):
+    # issue 13 item 14: the whole gunzipped stream was read before the header was checked
+    images, labels = sample()
+    write(tmp_path, "train-labels-idx1-ubyte", idx_labels(labels), gz=True)
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb", compresslevel=1) as f:
+        f.write(idx_images(images))
+        zeros = bytes(2**20)
+        for _ in range(64):  # 64 MiB of garbage after the three images
+            f.write(zeros)
+
+    def load():
+        with pytest.raises(ValueError, match="images-idx3-ubyte.gz' is longer than its header"):
+            data.load_mnist(tmp_path)
+
+    assert traced_peak(load) < 16e6
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_header_claiming_a_billion_images_reads_only_what_is_there(tmp_path, gz):
+    good_folder(tmp_path)
+    payload = struct.pack(">IIII", 2051, 10**9, 28, 28) + bytes(100)
+    write(tmp_path, "train-images-idx3-ubyte", payload, gz)
+    if gz:
+        (tmp_path / "train-images-idx3-ubyte").unlink()
+
+    def load():
+        with pytest.raises(ValueError, match=r"is truncated: the header \(1000000000, 28, 28\)"):
+            data.load_mnist(tmp_path)
+
+    assert traced_peak(load) < 16e6
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_an_idx_file_with_no_items_loads_as_empty_arrays(tmp_path, gz):
+    write(tmp_path, "t10k-images-idx3-ubyte", idx_images(np.zeros((0, 28, 28))), gz)
+    write(tmp_path, "t10k-labels-idx1-ubyte", idx_labels([]), gz)
+    X, y = data.load_mnist(tmp_path, kind="test")
+    assert X.shape == (0, 784) and X.dtype == np.float32
+    assert y.shape == (0,) and y.dtype == np.int64

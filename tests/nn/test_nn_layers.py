@@ -57,6 +57,21 @@ def test_linear_rejects_bad_sizes():
         nn.Linear(0, 3)
 
 
+@pytest.mark.parametrize(
+    "build, label",
+    [
+        (lambda: nn.Linear(True, 2), "in_features"),
+        (lambda: nn.Linear(2, np.True_), "out_features"),
+        (lambda: nn.TwoLayerMLP(2, True, 2), "layer sizes"),
+        (lambda: nn.MLP([2, True]), "layer sizes"),
+    ],
+)
+def test_bools_are_not_sizes(build, label):
+    # issue 13: nn.Linear(True, 2) built a 1-feature layer (True == 1) without a word
+    with pytest.raises(ValueError, match=rf"{label}.*True.*a bool is not a size"):
+        build()
+
+
 # ---------------------------------------------------------------------- the notes' networks
 @pytest.mark.parametrize(
     "activation, sigma",

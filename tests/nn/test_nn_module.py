@@ -303,3 +303,33 @@ def test_to_double_float_cast_in_place_and_apply_visits_children_first():
     visited = []
     m.apply(lambda module: visited.append(type(module).__name__))
     assert visited == ["Linear", "WithStats"]
+
+
+def test_a_wider_float_input_warns_once_per_layer_and_gives_numpys_result():
+    # issue 17: a float64 input to a float32 layer computes in float64, as numpy promotes;
+    # PyTorch raises, so say so once per layer instead of silently running at double cost
+    import warnings
+
+    model = nn.MLP([2, 3, 2], rng=0)  # float32
+    x = np.ones((4, 2))  # float64
+    with pytest.warns(nn.MixedDtypeWarning) as caught:
+        out = model(x)
+    assert out.dtype == np.float64
+    assert len(caught) == 2  # each Linear once
+    message = str(caught[0].message)
+    assert "Linear has float32 parameters but got a float64 input" in message
+    assert "the result is float64" in message and "model.to(np.float64)" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model(x)  # already said
+        nn.Linear(2, 3, rng=0)(x.astype(np.float32))  # same dtype
+        nn.Linear(2, 3, dtype=np.float64, rng=0)(x.astype(np.float32))  # narrower input
+        nn.ReLU()(x)  # no parameters: nothing to compare
+    with pytest.warns(nn.MixedDtypeWarning):
+        nn.Linear(2, 3, rng=0)(ag.tensor(x))  # a new layer warns again
+    with pytest.warns(nn.MixedDtypeWarning, match="got a int64 input: the result is float64"):
+        nn.Linear(2, 3, rng=0)(np.ones((1, 2), dtype=np.int64))  # numpy: int64 @ float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError):  # a failing forward says only its error
+            nn.Embedding(6, 3)(np.array([0.0, 1.0]))

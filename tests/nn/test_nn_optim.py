@@ -135,7 +135,7 @@ def test_step_skips_missing_grads_keeps_dtype_and_bumps_versions():
     opt.step()
     assert a.dtype == np.float32 and a._version > version
     np.testing.assert_array_equal(b.numpy(), np.ones(2))
-    assert 1 not in opt.state  # b never had a gradient: no state either
+    assert b not in opt.state and a in opt.state  # b never had a gradient: no state either
 
 
 def test_a_graph_built_before_step_refuses_backward():
@@ -229,7 +229,7 @@ def test_state_dict_is_a_copy_and_restores_hyper_parameters():
     saved = opt.state_dict()
     assert saved["param_groups"][0]["params"] == [0]
     saved["state"][0]["momentum_buffer"][...] = 99.0
-    assert not np.any(opt.state[0]["momentum_buffer"] == 99.0)
+    assert not np.any(opt.state[p]["momentum_buffer"] == 99.0)
     saved["param_groups"][0]["lr"] = 0.5
     opt.load_state_dict(saved)
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"] == [p]
@@ -246,13 +246,13 @@ def test_bad_state_dicts_are_rejected_and_change_nothing():
     wrong_shape = opt.state_dict()
     wrong_shape["state"][0]["exp_avg"] = np.zeros(3)
     wrong_shape["param_groups"][0]["lr"] = 7.0
-    with pytest.raises(ValueError, match=r"'exp_avg' of parameter 0 has shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"parameter 0: 'exp_avg' has shape \(3,\)"):
         opt.load_state_dict(wrong_shape)
     two_groups = {**good, "param_groups": good["param_groups"] * 2}
     with pytest.raises(ValueError, match="2 parameter groups, this optimizer has 1"):
         opt.load_state_dict(two_groups)
     from_sgd = SGD([nn.Parameter(np.ones(2))], lr=0.1, momentum=0.5)
-    with pytest.raises(ValueError, match="hyper-parameters"):
+    with pytest.raises(ValueError, match=r"lacks the hyper-parameter\(s\) \['amsgrad', 'betas'"):
         opt.load_state_dict(from_sgd.state_dict())
     bad_key = {**good, "state": {5: good["state"][0]}}
     with pytest.raises(ValueError, match=r"state key 5 is not a parameter index in \[0, 1\)"):
@@ -262,3 +262,92 @@ def test_bad_state_dicts_are_rejected_and_change_nothing():
     assert after["param_groups"] == before["param_groups"]
     assert after["state"][0]["step"] == before["state"][0]["step"]
     np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+
+
+def test_incomplete_state_is_refused_before_anything_changes():
+    # issue 13 item 16: {0: {"step": 3}} was accepted for Adam, then step() raised KeyError
+    p = nn.Parameter(np.ones(2))
+    opt = Adam([p], lr=0.1)
+    groups = opt.state_dict()["param_groups"]
+    groups[0]["lr"] = 0.5
+    with pytest.raises(ValueError, match=r"state of parameter 0 lacks \['exp_avg', 'exp_avg_sq'\]"):
+        opt.load_state_dict({"state": {0: {"step": 3}}, "param_groups": groups})
+    assert opt.param_groups[0]["lr"] == 0.1 and not opt.state
+    p.grad = np.ones(2)
+    opt.step()  # still usable
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda sd: sd["state"][0].pop("exp_avg_sq"), r"lacks \['exp_avg_sq'\]"),
+        (lambda sd: sd["state"][0].update(speed=np.zeros(2)), r"unknown entries \['speed'\]"),
+        (lambda sd: sd["state"][0].update(exp_avg="fast"), r"'exp_avg' holds <U4 values"),
+        (lambda sd: sd["state"][0].update(exp_avg=np.zeros((2, 1))), r"has shape \(2, 1\)"),
+        (lambda sd: sd["state"][0].update(step=-1), r"'step' must be a step count"),
+        (lambda sd: sd["state"][0].update(step=2.5), r"'step' must be a step count"),
+        (lambda sd: sd["state"].update({0: [1, 2]}), r"state of parameter 0 must be a dict"),
+        (lambda sd: sd["state"].update({True: {}}), r"state key True is not a parameter index"),
+        (lambda sd: sd["param_groups"][0].update(lr="fast"), r"Adam: invalid learning rate 'fast'"),
+        (lambda sd: sd["param_groups"][0].update(amsgrad=1), r"amsgrad must be True or False"),
+        (lambda sd: sd["param_groups"][0].update(amsgrad=True), r"lacks \['max_exp_avg_sq'\]"),
+        (lambda sd: sd["param_groups"][0].pop("eps"), r"lacks the hyper-parameter\(s\) \['eps'\]"),
+        (lambda sd: sd["param_groups"][0].update(params=[0, 1]), r"group 0 has 2 parameters"),
+        (lambda sd: sd.update(extra=1), r"expected a dict with keys 'state' and 'param_groups'"),
+    ],
+)  # fmt: skip
+def test_every_part_of_a_state_dict_is_checked_before_loading(damage, message):
+    p = nn.Parameter(np.ones(2))
+    opt = Adam([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    before = opt.state_dict()
+    bad = opt.state_dict()
+    bad["param_groups"][0]["betas"] = (0.5, 0.5)  # a change that must not be applied
+    damage(bad)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(bad)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for name, value in before["state"][0].items():
+        np.testing.assert_array_equal(after["state"][0][name], value)
+
+
+def test_loaded_state_is_cast_to_the_parameter_and_torch_style_steps_are_accepted():
+    p = nn.Parameter(np.ones(2, dtype=np.float32))
+    opt = Adam([p])
+    saved = {"state": {0: {"step": np.float32(3.0), "exp_avg": [0.1, 0.2], "exp_avg_sq": [1, 2]}},
+             "param_groups": opt.state_dict()["param_groups"]}  # fmt: skip
+    opt.load_state_dict(saved)
+    state = opt.state[p]
+    assert state["step"].dtype == np.int64 and int(state["step"]) == 3
+    assert state["exp_avg"].dtype == np.float32 and state["exp_avg_sq"].dtype == np.float32
+    p.grad = np.zeros(2, dtype=np.float32)
+    opt.step()
+    assert int(state["step"]) == 4
+
+
+def test_state_is_keyed_by_parameter_and_an_option_switched_on_later_gets_its_entry():
+    w = nn.Parameter(np.ones(3))
+    opt = Adam([w], lr=0.1)
+    w.grad = np.ones(3)
+    opt.step()
+    assert set(opt.state[w]) == {"step", "exp_avg", "exp_avg_sq"}
+    opt.param_groups[0]["amsgrad"] = True
+    opt.step()
+    np.testing.assert_array_equal(opt.state[w]["max_exp_avg_sq"], opt.state[w]["exp_avg_sq"])
+
+
+def test_step_runs_a_closure_with_grad_enabled_and_returns_its_loss():
+    w = nn.Parameter(np.array([2.0]))
+    opt = SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with ag.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 4.0 and w.item() == 1.0
