@@ -13,10 +13,10 @@ is trained for a few epochs on the shipped 8x8 digits. Then:
 Each route is skipped with a message when its package is missing (``pip install torch``
 for the CPU, ``pip install 'topograd[onnx]' onnxruntime``).
 
-Run: ``python examples/to_pytorch.py [--epochs 4] [--out DIR]``.
+Run: ``python examples/to_pytorch.py [--epochs 8] [--out DIR]``.
 """
 
-# ruff: noqa: N806 - X for the images, as in the notes
+# ruff: noqa: N803, N806 - X for the images, as in the notes
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def make_torch_cnn(torch: Any) -> Any:
 
 def train(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> list[float]:
     """Adam on shuffled mini-batches of 64; the mean loss of each epoch."""
-    optimizer = nn.optim.Adam(model.parameters(), lr=1e-2)
+    optimizer = nn.optim.Adam(model.parameters(), lr=2e-2)
     losses = []
     model.train()
     for epoch in range(epochs):
@@ -93,16 +93,16 @@ def train(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> list[f
     return losses
 
 
-def optional(name: str) -> Any:
+def optional(name: str, say: Any = print) -> Any:
     """The module ``name``, or None (and a message) when it is not installed."""
     try:
         return importlib.import_module(name)
     except ImportError:
-        print(f"  {name} is not installed: skipping that route")
+        say(f"  {name} is not installed: skipping that route")
         return None
 
 
-def main(epochs: int = 4, out: str | Path = OUT, verbose: bool = True) -> dict[str, Any]:
+def main(epochs: int = 8, out: str | Path = OUT, verbose: bool = True) -> dict[str, Any]:
     say = print if verbose else (lambda *a, **k: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -116,7 +116,7 @@ def main(epochs: int = 4, out: str | Path = OUT, verbose: bool = True) -> dict[s
         f"test accuracy {accuracy:.2%}")  # fmt: skip
     result: dict[str, Any] = {"losses": losses, "accuracy": accuracy, "torch": None, "onnx": None}
 
-    torch = optional("torch")
+    torch = optional("torch", say)
     if torch is not None:
         twin = make_torch_cnn(torch).eval()
         state = nn.to_torch_state_dict(model)
@@ -127,12 +127,12 @@ def main(epochs: int = 4, out: str | Path = OUT, verbose: bool = True) -> dict[s
         say(f"PyTorch {torch.__version__}: {len(state)} tensors loaded; "
             f"{describe(result['torch'])}")  # fmt: skip
 
-    if optional("onnx") is not None:
+    if optional("onnx", say) is not None:
         path = out / "digits_cnn.onnx"
         start = time.perf_counter()
         ag.export_onnx(model, X_test[:2], path, input_names=["images"], output_names=["logits"])
         seconds = time.perf_counter() - start
-        runtime = optional("onnxruntime")
+        runtime = optional("onnxruntime", say)
         result["onnx"] = {"path": str(path), "bytes": path.stat().st_size, "seconds": seconds}
         say(f"ONNX: wrote {path} ({path.stat().st_size / 1024:.1f} KiB) in {seconds:.2f} s")
         if runtime is not None:
@@ -158,6 +158,6 @@ def describe(agreement: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--out", default=str(OUT))
     main(**vars(parser.parse_args()))
