@@ -576,9 +576,11 @@ def export_onnx(
     )
     if len(names) != len(args):
         raise ValueError(f"export_onnx: {len(names)} input_names for {len(args)} example_args")
-    program, result = trace(fn_or_module, args, arg_names=names)
-    batch_axes = _batch_axes(fn_or_module, args, names, program) if dynamic_batch else {}
-    model = _to_onnx(onnx, program, names, output_names, batch_axes)
+    program, _ = trace(fn_or_module, args, arg_names=names)
+    model = _to_onnx(onnx, program, names, output_names, {})  # what has no ONNX form raises
+    if dynamic_batch:
+        batch_axes = _batch_axes(fn_or_module, args, names, program)
+        model = _to_onnx(onnx, program, names, output_names, batch_axes)
     onnx.checker.check_model(model)
     return _write_atomically(Path(path), model.SerializeToString())
 
@@ -741,8 +743,8 @@ def _to_onnx(
         convert = CONVERTERS.get(prim)
         if convert is None:
             raise ExportError(
-                f"export_onnx: primitive {prim!r} has no ONNX form yet (supported: "
-                f"{', '.join(sorted(CONVERTERS))})"
+                f"export_onnx: primitive {prim!r} has no ONNX form yet (the supported ones "
+                f"are autograd.onnx_export.CONVERTERS: {len(CONVERTERS)} primitives)"
             )
         operands = [_operand(g, program, values, folded, a) for a in instruction.args]
         slot = program.slots[out]

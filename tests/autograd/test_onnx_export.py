@@ -170,6 +170,12 @@ def test_training_mode_dropout_in_a_module_raises_naming_the_fix(tmp_path):
         ag.export_onnx(model, np.zeros((1, 6), np.int64), tmp_path / "gpt.onnx")
 
 
+def test_an_unsupported_primitive_is_named_before_any_batch_analysis(tmp_path):
+    lstm = nn.LSTM(3, 4, rng=0)  # its zero initial state has the batch's size
+    with pytest.raises(ValueError, match="primitive 'lstm_scan' has no ONNX form"):
+        ag.export_onnx(lambda x: lstm(x)[0], np.ones((5, 2, 3), np.float32), tmp_path / "m.onnx")
+
+
 def test_the_engine_never_imports_onnx_unless_exporting():
     code = (
         "import sys, autograd, nn; sys.exit('onnx' in sys.modules or 'onnxruntime' in sys.modules)"
