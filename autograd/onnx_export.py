@@ -541,6 +541,114 @@ def _attention(g: _Graph, ins: list, params: dict, out: _Value) -> str:
     return g.node("MatMul", [probs, v.name])
 
 
+def _scan(
+    g: _Graph, ins: list, params: dict, out: _Value, states: int, step: Callable[..., list[str]]
+) -> list[str]:
+    """An ONNX ``Scan`` over the time-major projections ``ins[0]`` (``T, B, k``): the body
+    ``step(body, x_t, *states)`` returns the new states, which are also the per-step
+    outputs; the result is the list of stacked outputs ``(T, B, H)``."""
+    helper, elem = g.onnx.helper, g.onnx.helper.np_dtype_to_tensor_dtype(out.dtype)
+    body = _Graph(g.onnx)
+    body.fresh = g.fresh  # one namespace for the graph and its body
+    state_names = [body.fresh("state") for _ in range(states)]
+    x_t = body.fresh("x_t")
+    new_states = step(body, x_t, *state_names)
+    outputs = [body.node("Identity", [name]) for name in new_states]
+    info = lambda name: helper.make_tensor_value_info(name, elem, None)  # noqa: E731
+    graph = helper.make_graph(
+        body.nodes,
+        "step",
+        [info(n) for n in (*state_names, x_t)],
+        [info(n) for n in (*new_states, *outputs)],
+    )
+    g.initializers.update(body.initializers)
+    initial = [v.name for v in ins[-states:]] if states else []
+    direction = int(bool(params["reverse"]))  # reversed in, reversed out: position t is t
+    results = [g.fresh("scan_out") for _ in range(2 * states)]
+    g.nodes.append(
+        helper.make_node(
+            "Scan",
+            [*initial, ins[0].name],
+            results,
+            body=graph,
+            num_scan_inputs=1,
+            scan_input_directions=[direction],
+            scan_output_directions=[direction] * states,
+        )
+    )
+    return results[states:]
+
+
+def _recurrent_weight(g: _Graph, w_hh: _Value) -> str:
+    return g.node("Transpose", [w_hh.name], perm=[1, 0])  # h @ w_hh^T
+
+
+def _block(body: _Graph, x: str, k: int, n: int) -> str:
+    """Columns ``k n .. (k + 1) n`` of ``x`` (one gate's block)."""
+    return body.node("Slice", [x, body.ints([k * n]), body.ints([(k + 1) * n]), body.ints([1])])
+
+
+@converts("rnn_scan")
+def _rnn_scan(g: _Graph, ins: list, params: dict, out: _Value) -> str:
+    w_t = _recurrent_weight(g, ins[1])
+    act = "Tanh" if params["nonlinearity"] == "tanh" else "Relu"
+
+    def step(body: _Graph, x: str, h: str) -> list[str]:
+        return [body.node(act, [body.node("Add", [x, body.node("MatMul", [h, w_t])])])]
+
+    (hs,) = _scan(g, [ins[0], ins[2]], params, out, 1, step)
+    return hs
+
+
+@converts("lstm_scan")
+def _lstm_scan(g: _Graph, ins: list, params: dict, out: _Value) -> str:
+    n = ins[2].shape[-1]
+    w_t = _recurrent_weight(g, ins[1])
+
+    def step(body: _Graph, x: str, h: str, c: str) -> list[str]:
+        z = body.node("Add", [x, body.node("MatMul", [h, w_t])])  # gates i f g o
+        sig = body.node("Sigmoid", [z])
+        i, f, o = (_block(body, sig, k, n) for k in (0, 1, 3))
+        c_new = body.node(
+            "Add",
+            [
+                body.node("Mul", [f, c]),
+                body.node("Mul", [i, body.node("Tanh", [_block(body, z, 2, n)])]),
+            ],
+        )
+        return [body.node("Mul", [o, body.node("Tanh", [c_new])]), c_new]
+
+    hs, cs = _scan(g, [ins[0], ins[2], ins[3]], params, out, 2, step)
+    axis = g.ints([0])
+    return g.node(
+        "Concat", [g.node("Unsqueeze", [hs, axis]), g.node("Unsqueeze", [cs, axis])], axis=0
+    )
+
+
+@converts("gru_scan")
+def _gru_scan(g: _Graph, ins: list, params: dict, out: _Value) -> str:
+    n = ins[3].shape[-1]
+    w_t, b_hh = _recurrent_weight(g, ins[1]), ins[2].name
+
+    def step(body: _Graph, x: str, h: str) -> list[str]:
+        a = body.node("Add", [body.node("MatMul", [h, w_t]), b_hh])  # gates r z n
+        two = lambda v: body.node("Slice", [v, body.ints([0]), body.ints([2 * n]), body.ints([1])])  # noqa: E731
+        gates = body.node("Sigmoid", [body.node("Add", [two(x), two(a)])])
+        r, u = _block(body, gates, 0, n), _block(body, gates, 1, n)
+        new = body.node(
+            "Tanh",
+            [
+                body.node(
+                    "Add", [_block(body, x, 2, n), body.node("Mul", [r, _block(body, a, 2, n)])]
+                )
+            ],
+        )
+        return [body.node("Add", [new, body.node("Mul", [u, body.node("Sub", [h, new])])])]
+
+    (hs,) = _scan(g, [ins[0], ins[3]], params, out, 1, step)
+    return hs
+
+
 # ------------------------------------------------------------------------- the export
 def export_onnx(
     fn_or_module: Callable[..., Any],
@@ -652,6 +760,9 @@ def _batch_axes(fn: Any, args: tuple, names: list[str], program: Program) -> dic
         if slot.kind == "arg" and shape2 == (batch + 1, *shape[1:]):
             found[slot.index] = 0
             continue
+        if slot.kind in ("const", "object") and len(axes) == 1 and _filled(slot.value, twin.value):
+            found[slot.index] = axes[0]  # e.g. a zero initial state: rebuilt at run time
+            continue
         raise ExportError(
             f"export_onnx: {_describe(program, slot)} changes with the batch size "
             f"({shape} at batch {batch}, {shape2} at {batch + 1}) in a way an ONNX graph "
@@ -667,9 +778,18 @@ def _batch_axes(fn: Any, args: tuple, names: list[str], program: Program) -> dic
     return found
 
 
+def _filled(one: Any, two: Any) -> bool:
+    """True when both arrays hold one and the same value everywhere (shapes aside)."""
+    one, two = np.asarray(one), np.asarray(two)
+    if one.size == 0 or one.ndim != two.ndim:
+        return False
+    first = one.flat[0]
+    return bool(np.all(one == first) and np.all(two == first))
+
+
 def _differs(slot: Any, twin: Any) -> bool:
     """True for a constant whose value differs between the two traces."""
-    if slot.kind != "const":
+    if slot.kind not in ("const", "object"):
         return False
     return not np.array_equal(np.asarray(slot.value), np.asarray(twin.value), equal_nan=True)
 
@@ -718,6 +838,11 @@ def _to_onnx(
             axis = batch_axes.get(slot.index)
             values[slot.index] = _Value(name, slot.shape, slot.dtype, axis)
             graph_inputs.append(_tensor_info(onnx, name, slot.value, axis))
+        elif slot.kind in ("const", "object") and slot.index in batch_axes:
+            axis = batch_axes[slot.index]
+            values[slot.index] = _Value(
+                _batch_filled(g, slot.value, axis, values, batch_axes), slot.shape, slot.dtype, axis
+            )
         elif slot.kind in ("data", "const", "object"):
             folded.add(slot.index)
     for instruction in program.instructions:
@@ -777,6 +902,17 @@ def _to_onnx(
     )
     model.ir_version = min(model.ir_version, 8)  # readable by ONNX Runtime 1.14 and later
     return model
+
+
+def _batch_filled(g: _Graph, value: np.ndarray, axis: int, values: dict, batch_axes: dict) -> str:
+    """A constant filled with one value whose ``axis`` is the batch's: ``ConstantOfShape``
+    with the batch size read from the first graph input that has it."""
+    source = next(v for i, v in values.items() if batch_axes.get(i) == 0 and v.batch_axis == 0)
+    size = g.node("Gather", [g.node("Shape", [source.name]), g.ints([0])], axis=0)
+    dims = [size if a == axis else g.ints([n]) for a, n in enumerate(value.shape)]
+    shape = g.node("Concat", dims, axis=0)
+    fill = g.onnx.numpy_helper.from_array(np.asarray(value).reshape(-1)[:1].copy())
+    return g.node("ConstantOfShape", [shape], value=fill)
 
 
 def instruction_outputs(program: Program) -> list[int]:

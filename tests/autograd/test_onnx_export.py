@@ -171,9 +171,46 @@ def test_training_mode_dropout_in_a_module_raises_naming_the_fix(tmp_path):
 
 
 def test_an_unsupported_primitive_is_named_before_any_batch_analysis(tmp_path):
-    lstm = nn.LSTM(3, 4, rng=0)  # its zero initial state has the batch's size
-    with pytest.raises(ValueError, match="primitive 'lstm_scan' has no ONNX form"):
-        ag.export_onnx(lambda x: lstm(x)[0], np.ones((5, 2, 3), np.float32), tmp_path / "m.onnx")
+    def fn(x):  # a constant of the batch's size, and an op without an ONNX form
+        return ag.cumsum(x * np.arange(len(x), dtype=np.float32)[:, None], axis=1)
+
+    with pytest.raises(ValueError, match="primitive 'cumsum' has no ONNX form"):
+        ag.export_onnx(fn, np.ones((2, 3), np.float32), tmp_path / "m.onnx")
+
+
+class CharLSTM(nn.Module):
+    """Embedding, a two-layer bidirectional LSTM (zero initial states), a linear head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(12, 4, rng=0)
+        self.lstm = nn.LSTM(4, 5, num_layers=2, bidirectional=True, batch_first=True, rng=1)
+        self.head = nn.Linear(10, 12, rng=2)
+
+    def forward(self, ids):
+        return self.head(self.lstm(self.embedding(ids))[0])
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_export_as_scans_with_states_of_the_batchs_size(tmp_path, kind):
+    rng = np.random.default_rng(4)
+    if kind == "LSTM":
+        model, example = CharLSTM().eval(), rng.integers(0, 12, (2, 7))
+        feed = lambda batch: rng.integers(0, 12, (batch, 7))  # noqa: E731
+    else:
+        layer = getattr(nn, kind)(3, 5, rng=0)  # time-major: the batch is axis 1
+
+        def model(x):
+            return layer(x.transpose(1, 0, 2))[0]
+
+        example = inputs(rng, 2, 6, 3)
+        feed = lambda batch: inputs(rng, batch, 6, 3)  # noqa: E731
+    path = ag.export_onnx(model, example, tmp_path / "rnn.onnx", input_names=["x"])
+    assert "Scan" in {node.op_type for node in onnx.load(str(path)).graph.node}
+    for batch in (1, 2, 5):
+        x = feed(batch)
+        (got,) = run_onnx(path, {"x": x})
+        np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_the_engine_never_imports_onnx_unless_exporting():
