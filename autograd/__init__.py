@@ -23,6 +23,7 @@ from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, z
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .onnx_export import ExportError, export_onnx
 from .ops import *  # noqa: F403 - the op table's public functions (ops.__all__)
 from .ops.reduce import ValuesIndices
 from .primitive import REGISTRY, Primitive
@@ -57,6 +58,8 @@ __all__ = [
     "arange",
     "as_tensor",
     "compile",
+    "export_onnx",
+    "ExportError",
     "default_rng",
     "detect_anomaly",
     "draw",

@@ -225,3 +225,16 @@ def test_pytorch_habits_is_the_pytorch_script_up_to_imports():
     namespace = {"__name__": "pytorch_habits_with_torch"}
     exec(compile(pytorch_version_of(source), "pytorch_habits (PyTorch)", "exec"), namespace)  # noqa: S102
     check_habits_result(namespace["main"](epochs=8), epochs=8)
+
+
+def test_to_pytorch_gives_the_same_predictions_in_pytorch_and_onnx_runtime(tmp_path):
+    result = load("to_pytorch").main(epochs=1, out=tmp_path, verbose=False)
+    assert result["accuracy"] > 0.3  # one epoch learns something (chance is 0.1)
+    for route in ("torch", "onnx"):
+        agreement = result[route]
+        if agreement is None or "same_labels" not in agreement:
+            continue  # that package is not installed here
+        assert agreement["same_labels"] is True
+        assert agreement["max_difference"] < 1e-4
+    if result["onnx"] is not None:
+        assert (tmp_path / "digits_cnn.onnx").stat().st_size == result["onnx"]["bytes"] > 1000

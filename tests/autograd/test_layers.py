@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("backward",),
     ("creation", "anomaly", "function", "transforms", "gradcheck"),
     ("compile", "compile.*"),
+    ("onnx_export",),  # the forward, traced by compile, as ONNX
     ("viz", "viz.*"),
     ("__init__",),
 ]
