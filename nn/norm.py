@@ -67,8 +67,8 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats:
             with ag.no_grad():  # in place: a compiled step (ag.compile) replays the count
                 self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
+            if self.momentum is None:  # read at each update (a compiled step replays it)
+                factor = self._cumulative_factor
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(
             x,
@@ -80,6 +80,10 @@ class _BatchNorm(Module):
             0.0 if factor is None else factor,
             self.eps,
         )
+
+    def _cumulative_factor(self) -> float:
+        """``momentum=None``: the running statistics are the cumulative average."""
+        return 1.0 / float(self.num_batches_tracked.data)
 
     def extra_repr(self) -> str:
         """PyTorch's: ``num_features, eps, momentum, affine, track_running_stats``."""

@@ -20,6 +20,7 @@ differentiable ops, so second derivatives are exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -129,7 +130,7 @@ def batch_norm(
     weight: Any = None,
     bias: Any = None,
     training: bool = False,
-    momentum: float = 0.1,
+    momentum: float | Callable[[], float] = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
     """Batch normalisation of ``(N, C, *spatial)``, as ``torch.nn.functional.batch_norm``.
@@ -138,6 +139,9 @@ def batch_norm(
     fused op) and, if given, update ``running_mean``/``running_var`` in place:
     ``r ← (1 - momentum) r + momentum s``, with the *unbiased* variance. Otherwise
     normalise with the running statistics, ``γ (x - r_μ)/sqrt(r_σ² + ε) + β``.
+    ``momentum`` may be a function of no arguments, called at each update (how
+    ``nn.BatchNorm``'s cumulative average, ``1 / num_batches_tracked``, stays current in
+    a compiled step, which replays the update).
     """
     x_shape = np.shape(unwrap(x))
     if len(x_shape) < 2:
@@ -177,11 +181,16 @@ def batch_norm(
 
 
 def _update_running(
-    running: Any, batch: ndarray, momentum: float, correction: float | None = None
+    running: Any,
+    batch: ndarray,
+    momentum: float | Callable[[], float],
+    correction: float | None = None,
 ) -> None:
     """``running ← (1 - momentum) running + momentum batch``, in place (a Tensor or array);
     ``batch`` (per channel, any shape) times ``correction`` if given. One in-place update
     (``inplace.update``), which compiled functions record and replay."""
+    if callable(momentum):
+        momentum = momentum()
     batch = batch.reshape(-1) if correction is None else batch.reshape(-1) * correction
     batch = batch.astype(np.asarray(unwrap(running)).dtype)
     if isinstance(running, Tensor):

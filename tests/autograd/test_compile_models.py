@@ -149,6 +149,23 @@ def test_a_small_cnn_with_batch_norm_and_max_pool():
     assert compiled.cache_info().traces == 1
 
 
+def test_batch_norm_cumulative_average_keeps_counting_in_a_compiled_step():
+    # momentum=None: the factor 1/num_batches_tracked changes every step; a replay must
+    # read it afresh, not keep the traced step's 1/1
+    def model(seed=0):
+        return nn.Sequential(
+            nn.Conv2d(1, 3, 3, rng=seed), nn.BatchNorm2d(3, momentum=None), nn.Flatten(),
+            nn.Linear(3 * 6 * 6, 2, rng=seed + 1),
+        )  # fmt: skip
+
+    rng = np.random.default_rng(3)
+    data = [
+        (rng.standard_normal((4, 1, 8, 8)).astype(np.float32), rng.integers(0, 2, 4))
+        for _ in range(6)
+    ]
+    run_both(model, lambda m: nn.optim.SGD(m.parameters(), lr=0.05), data)
+
+
 def test_batch_norm_eval_after_compiled_training_sees_the_running_statistics():
     model_a, model_b = small_cnn(), small_cnn()
     rng = np.random.default_rng(2)
