@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from . import mode
 from .backward import fit_grad
 from .node import changed_since, clock, last_mutation
 from .primitive import Primitive, apply
@@ -281,6 +282,13 @@ ONCE_DIFFERENTIABLE = Primitive(
 
 def _once_differentiable(cls: type, grad: Tensor, g: Tensor, inputs: tuple[Any, ...]) -> Tensor:
     """``grad`` as a graph value that depends on ``g`` and the inputs but raises if
-    differentiated."""
+    differentiated. A compiled function cannot hold one: its value is the traced call's."""
+    if mode.tracing_threads and mode.state.tracer is not None:
+        raise mode.state.tracer.refuse(
+            f"{cls.__name__}.backward is not differentiable (differentiable_backward = "
+            f"False): under create_graph inside a compiled function its gradient would be "
+            f"frozen at the traced call's value. Write backward with autograd ops and set "
+            f"differentiable_backward = True, or run this call eagerly (.eager)."
+        )
     args = (g, *(x for x in inputs if isinstance(x, Tensor)))
     return apply(ONCE_DIFFERENTIABLE, args, {"value": grad.data, "function": cls.__name__})

@@ -453,6 +453,10 @@ class Tracer:
                 f"this call eagerly with compiled_fn.eager(...)."
             )
 
+    def refuse(self, message: str) -> CompileError:
+        """The error for a step the engine knows a replay could not repeat."""
+        return CompileError(message)
+
     def read_error(self, what: str) -> CompileError:
         """The error for a VJP rule (or other traced numpy code) reading a traced value."""
         where = f"the VJP rule of '{self.vjp}'" if self.vjp else "traced numpy code"

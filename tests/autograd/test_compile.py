@@ -274,3 +274,14 @@ def test_the_readme_compiled_loop_runs_and_prints_the_source_shown():
     step, X, y = namespace["step"], namespace["X"], namespace["y"]
     assert step.cache_info() == (1, 99)
     assert step.source(X, y).strip() == source.strip()
+
+
+def test_a_once_differentiable_gradient_under_create_graph_is_refused():
+    # its value is computed outside the program: a replay would return the traced one
+    @ag.compile
+    def slope_of_slope(x):
+        (g,) = ag.gradients(Cube.apply(x).sum(), [x], create_graph=True)
+        return g
+
+    with pytest.raises(ag.CompileError, match=r"Cube.backward is not differentiable.*\.eager"):
+        slope_of_slope(ag.tensor(np.array([1.0, 2.0]), requires_grad=True))
