@@ -400,42 +400,32 @@ def _pairs(padding: Sequence[Sequence[int]]) -> list[int]:
     return [int(p[0]) for p in padding] + [int(p[1]) for p in padding]
 
 
+def _window(params: dict) -> dict[str, list[int]]:
+    """The attributes ONNX's Conv and pooling operators share: the sliding window."""
+    return {
+        "kernel_shape": list(params["kernel_size"]),
+        "strides": list(params["stride"]),
+        "pads": _pairs(params["padding"]),
+    }
+
+
 @converts("conv1d", "conv2d")
 def _conv(g: _Graph, ins: list, params: dict, out: _Value) -> str:
     inputs = [ins[0].name, ins[1].name] + ([ins[2].name] if ins[2] is not None else [])
-    return g.node(
-        "Conv",
-        inputs,
-        kernel_shape=list(params["kernel_size"]),
-        strides=list(params["stride"]),
-        pads=_pairs(params["padding"]),
-        dilations=list(params["dilation"]),
-        group=int(params["groups"]),
-    )
+    dilations, group = list(params["dilation"]), int(params["groups"])
+    return g.node("Conv", inputs, **_window(params), dilations=dilations, group=group)
 
 
 @converts("max_pool1d", "max_pool2d")
 def _max_pool(g: _Graph, ins: list, params: dict, out: _Value) -> str:
-    return g.node(
-        "MaxPool",
-        [ins[0].name],
-        kernel_shape=list(params["kernel_size"]),
-        strides=list(params["stride"]),
-        pads=_pairs(params["padding"]),
-        dilations=list(params["dilation"]),
-    )
+    dilations = list(params["dilation"])
+    return g.node("MaxPool", [ins[0].name], **_window(params), dilations=dilations)
 
 
 @converts("avg_pool1d", "avg_pool2d")
 def _avg_pool(g: _Graph, ins: list, params: dict, out: _Value) -> str:
-    return g.node(
-        "AveragePool",
-        [ins[0].name],
-        kernel_shape=list(params["kernel_size"]),
-        strides=list(params["stride"]),
-        pads=_pairs(params["padding"]),
-        count_include_pad=int(bool(params["count_include_pad"])),
-    )
+    include = int(bool(params["count_include_pad"]))
+    return g.node("AveragePool", [ins[0].name], **_window(params), count_include_pad=include)
 
 
 @converts("adaptive_avg_pool2d")
