@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, write JSON, Markdown and a PNG plot.
 
-``python -m benchmarks`` (all workloads, under two minutes) or ``python -m benchmarks
+``python -m benchmarks`` (all workloads, several minutes) or ``python -m benchmarks
 --quick`` (smallest sizes, seconds). Results go to ``benchmarks/results/`` as
 ``latest.json``, ``latest.md`` and ``latest.png`` (``--out`` to change).
 
