@@ -147,9 +147,10 @@ def test_fully_masked_attention_rows_give_zeros_as_in_the_engine(tmp_path):
 )
 def test_what_cannot_be_exported_raises_and_writes_nothing(tmp_path, fn, message):
     path = tmp_path / "model.onnx"
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ag.ExportError, match=message):  # a ValueError
         ag.export_onnx(fn, np.ones((2, 3), np.float32), path)
     assert list(tmp_path.iterdir()) == []
+    assert issubclass(ag.ExportError, ValueError)
 
 
 def test_a_fixed_batch_export_keeps_batch_dependent_constants(tmp_path):
