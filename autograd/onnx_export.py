@@ -17,8 +17,8 @@ being baked in. ``onnx`` is imported only here (the optional extra ``topograd[on
 
 from __future__ import annotations
 
+import inspect
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ import numpy as np
 
 from .compile.program import Program, Use
 from .compile.tracer import trace
+from .files import write_atomic
 from .tensor import Tensor
 
 #: The ONNX operator set the exported models use (ONNX Runtime 1.14 and later run it).
@@ -680,12 +681,14 @@ def export_onnx(
         batch_axes = _batch_axes(fn_or_module, args, names, program)
         model = _to_onnx(onnx, program, names, output_names, batch_axes)
     onnx.checker.check_model(model)
-    return _write_atomically(Path(path), model.SerializeToString())
+    path = Path(path)
+    write_atomic(path, model.SerializeToString())
+    return path
 
 
 def _parameter_names(fn: Any, count: int) -> list[str]:
-    import inspect
-
+    """The names of the first ``count`` positional parameters of ``fn`` (of a module's
+    ``forward``), then ``input_<i>`` for any it does not name."""
     target = fn.forward if hasattr(fn, "forward") and not inspect.isfunction(fn) else fn
     try:
         params = [
@@ -867,7 +870,7 @@ def _to_onnx(
         params = {**instruction.kwargs, "_prim": prim}
         result.name = convert(g, operands, params, result)
         values[out] = result
-    outputs = instruction_outputs(program)
+    outputs = _returned_slots(program)
     names = (
         list(output_names)
         if output_names is not None
@@ -905,7 +908,7 @@ def _batch_filled(g: _Graph, value: np.ndarray, axis: int, values: dict, batch_a
     return g.node("ConstantOfShape", [shape], value=fill)
 
 
-def instruction_outputs(program: Program) -> list[int]:
+def _returned_slots(program: Program) -> list[int]:
     """The slots the traced function returned (one Tensor, or a tuple/list of them)."""
     outputs = program.outputs
     items = outputs if isinstance(outputs, tuple | list) else (outputs,)
@@ -956,21 +959,6 @@ def _tensor_info(onnx: Any, name: str, value: Any, batch_axis: int | None) -> An
         shape[batch_axis] = BATCH
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.asarray(value).dtype)
     return onnx.helper.make_tensor_value_info(name, elem, shape)
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory, so a
-    failure never leaves half a file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 __all__ = ["BATCH", "CONVERTERS", "OPSET", "ExportError", "export_onnx"]

@@ -8,14 +8,13 @@ half-written picture. Failures name the file being written: a missing folder, or
 
 from __future__ import annotations
 
-import errno
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
+from ..files import check_folder, write_atomic
 from ..tensor import Tensor
 from .dot import to_dot
 from .layout import MAX_BOXES, check_budget
@@ -60,42 +59,6 @@ def render(graph: graphviz.Digraph, fmt: str, path: Path | None = None) -> bytes
         raise RuntimeError(f"draw: Graphviz's dot could not render{target}: {said}") from exc
     except OSError as exc:  # e.g. dot died while reading the graph (a broken pipe)
         raise RuntimeError(f"draw: Graphviz's dot could not render{target}: {exc}") from exc
-
-
-def _new_file_mode() -> int:
-    """Permissions an ordinary new file gets (``0o666`` minus the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-#: mkstemp creates private (0o600) files; pictures get the usual permissions instead.
-NEW_FILE_MODE = _new_file_mode()
-
-
-def check_folder(path: Path) -> None:
-    """Raise ``FileNotFoundError`` naming ``path`` if its folder does not exist."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"cannot write {str(path)!r}: its folder {str(path.parent)!r} does not exist "
-            f"(create it first)",
-            str(path),
-        )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    check_folder(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temp, NEW_FILE_MODE)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
 
 
 def draw(

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "autograd"
 #: Layer of each module (a dotted name relative to ``autograd``; ``ops.*`` for a whole
 #: sub-package), bottom first.
 LAYERS: list[tuple[str, ...]] = [
-    ("node", "mode"),
+    ("node", "mode", "files"),
     ("random",),  # draws that a compiled function records: it asks mode for the tracer
     ("tensor",),
     ("primitive",),

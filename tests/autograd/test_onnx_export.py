@@ -219,3 +219,14 @@ def test_the_engine_never_imports_onnx_unless_exporting():
         "import sys, autograd, nn; sys.exit('onnx' in sys.modules or 'onnxruntime' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_file_gets_the_usual_permissions_and_a_missing_folder_is_named(tmp_path):
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    path = ag.export_onnx(lambda x: x * 2, np.ones((2, 3), np.float32), tmp_path / "m.onnx")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0o600
+    with pytest.raises(FileNotFoundError, match="no/such"):
+        ag.export_onnx(lambda x: x * 2, np.ones((2, 3), np.float32), tmp_path / "no/such/m.onnx")
