@@ -34,9 +34,9 @@ from ..tensor import Tensor
 from .dot import build_digraph, describe_kind
 from .labels import clean, params_text, shape_text, stats_lines, value_lines
 from .layout import MAX_BOXES, check_budget, readable
-from .picture import ClusterKey, Item, Picture, constant_value, module_label
+from .picture import ClusterKey, Item, Picture, constant_value
 from .render import render, write_atomic
-from .walkthrough import formula_html, running_gradients, step_panels, walk_backward
+from .walkthrough import formula_html, running_gradients, scope_html, step_panels, walk_backward
 
 #: Values shown in a panel for tensors up to this many elements (stats beyond).
 PANEL_VALUES = 120
@@ -216,7 +216,7 @@ def _row(label: str, value: str) -> str:
 
 
 def _scope(node: Node) -> str:
-    return " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ()) or "—"
+    return scope_html(node) or "—"
 
 
 def _tensor_panel(item: Item, picture: Picture, walk: dict[str, Any] | None) -> str:

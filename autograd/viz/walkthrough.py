@@ -249,9 +249,15 @@ def formula_html(doc: str) -> str:
     return f"<p class=formula>{html.escape(forward.strip()) or 'no formula recorded'}</p>"
 
 
+def scope_html(node: Node) -> str:
+    """The module calls ``node`` was recorded in, outermost first, joined by ``›`` and
+    escaped for HTML; empty outside modules."""
+    return " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ())
+
+
 def _step_panel(picture: Picture, step: Step, k: int, count: int, received: dict[Any, int]) -> str:
     node = step.node
-    scope = " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ())
+    scope = scope_html(node)
     where = f"<p class=where>inside {scope}</p>" if scope else ""
     if node in picture.representative:
         where += "<p class=where>in a repeat drawn once (×N): the first repeat's op is lit</p>"
