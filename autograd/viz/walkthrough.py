@@ -113,6 +113,12 @@ def backward_steps(
     if image_format not in FORMATS:
         raise ValueError(f"backward_steps: image_format must be one of {FORMATS}")
     seed, steps = walk_backward(root, grad, "backward_steps")
+    measured: dict[Picture, list[tuple[str | None, dict[str, list[str]]]]] = {}
+
+    def final_grads(p: Picture) -> dict[str, list[str]]:
+        measured[p] = frames(p, root._node, seed, steps)
+        return measured[p][-1][1]
+
     picture, rankdir = readable(
         root,
         show_data=show_data,
@@ -120,9 +126,9 @@ def backward_steps(
         modules=modules,
         fold=fold,
         compact=compact,
-        extra=lambda p: frames(p, root._node, seed, steps)[-1][1],
+        extra=final_grads,
     )
-    shots = frames(picture, root._node, seed, steps)
+    shots = measured.get(picture) or frames(picture, root._node, seed, steps)
     reserved = shots[-1][1]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
