@@ -34,7 +34,7 @@ from autograd.ops import conv
 from .bench_memory import traced_step_peak
 from .bench_mlp import engine_step, torch_step
 from .cnn_floor import LeNetFloor
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import interleaved, interleaved_ms, row, torch_or_none
 
 BATCH, QUICK_BATCH = 64, 8
 LR = 0.01
@@ -198,9 +198,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     if torch is not None:
         cases["torch"] = torch_step(torch, torch_model(torch, model), X, y, LR)
     repeats, min_sample_s = (3, 0.005) if quick else (9, 0.1)
-    seconds = interleaved(cases, repeats, min_sample_s, quick=quick)
-    ms = {name: s * 1e3 for name, s in seconds.items()}
-    torch_ms = ms.get("torch", missing_note("torch"))
+    ms = interleaved_ms(cases, repeats, min_sample_s, quick=quick)
+    torch_ms = ms["torch"]
     case = f"batch {batch}, 1×28×28"
     note = (
         f"first step (float64) agrees to {agreement:.0e}; goals: engine ≤ 1.15× the "

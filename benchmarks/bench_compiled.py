@@ -93,13 +93,18 @@ def timed(cases: dict[str, Callable[[], Any]], quick: bool, min_sample_s: float)
     return {n: (statistics.median(v), min(v), max(v)) for n, v in samples.items()}
 
 
+def ranges(seconds: dict[str, tuple[float, float, float]], scale: float) -> str:
+    """Each case's lowest–highest sample, times ``scale``: ``engine 1.2–1.4, numpy ...``."""
+    return ", ".join(f"{n} {lo * scale:.3g}–{hi * scale:.3g}" for n, (_, lo, hi) in seconds.items())
+
+
 def spread(seconds: dict[str, tuple[float, float, float]], scale: float, unit: str) -> str:
     """The eager time and ratio (the table's columns are the peers), then every spread."""
     eager, ratio = seconds["eager"][0], seconds["engine"][0] / seconds["eager"][0]
-    ranges = ", ".join(
-        f"{n} {lo * scale:.3g}–{hi * scale:.3g}" for n, (_, lo, hi) in seconds.items()
+    return (
+        f"eager {eager * scale:.3g} {unit} (compiled/eager {ratio:.2f}×); "
+        f"spread {ranges(seconds, scale)} {unit}"
     )
-    return f"eager {eager * scale:.3g} {unit} (compiled/eager {ratio:.2f}×); spread {ranges} {unit}"
 
 
 def step_row(
@@ -173,9 +178,7 @@ def passes_row(quick: bool) -> dict[str, Any]:
     note = (
         f"{' + '.join(DEFAULT_PASSES)}: {ms['engine']:.3g} ms, {counts['engine']} instructions; "
         f"dce only: {ms['dce only']:.3g} ms, {counts['dce only']}; no pass: "
-        f"{ms['no pass']:.3g} ms, {counts['no pass']}; spread "
-        + ", ".join(f"{n} {lo * 1e3:.3g}–{hi * 1e3:.3g}" for n, (_, lo, hi) in seconds.items())
-        + " ms"
+        f"{ms['no pass']:.3g} ms, {counts['no pass']}; spread {ranges(seconds, 1e3)} ms"
     )
     values = {"engine": ms["engine"], "numpy": ms["numpy"]}
     case = f"passes, MLP step {'-'.join(map(str, sizes))} batch {batch}"

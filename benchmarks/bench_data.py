@@ -29,7 +29,7 @@ import numpy as np
 
 import nn
 
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import interleaved_ms, row, torch_or_none
 
 FULL_N, QUICK_N, FEATURES, BATCH = 60_000, 2_000, 784, 128
 
@@ -123,11 +123,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         epochs = {
             name: (lambda make=make: sum(1 for _ in make(True))) for name, make in passes.items()
         }
-        seconds = interleaved(
+        values = interleaved_ms(
             epochs, repeats=3 if quick else 5, min_sample_s=0.01 if quick else 0.1, quick=quick
         )
-        values: dict[str, Any] = {name: s * 1e3 for name, s in seconds.items()}
-        values.setdefault("torch", missing_note("torch"))
         rows.append(
             row(
                 f"Mini-batches, one shuffled epoch ({n:,} × {FEATURES} float32, batch {BATCH})",

@@ -27,7 +27,7 @@ import numpy as np
 
 import autograd as ag
 
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import interleaved_ms, row, torch_or_none
 
 Step = Callable[[], list[np.ndarray]]
 
@@ -104,11 +104,9 @@ def run(quick: bool = False) -> dict[str, Any]:
                     grad, expected, rtol=1e-3, atol=1e-3
                 ):
                     raise AssertionError(f"bench_einsum: {name}'s gradient differs on {subscripts}")
-        seconds = interleaved(
+        values = interleaved_ms(
             steps, repeats=3 if quick else 9, min_sample_s=0.01 if quick else 0.05, quick=quick
         )
-        values: dict[str, Any] = {name: s * 1e3 for name, s in seconds.items()}
-        values.setdefault("torch", missing_note("torch"))
         rows.append(
             row(f"einsum {subscripts} (float32)", f"{case}, forward + backward", "ms", values)
         )

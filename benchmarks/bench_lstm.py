@@ -28,7 +28,7 @@ import autograd as ag
 import nn
 
 from . import numpy_lstm
-from .common import first_step_agreement, interleaved, missing_note, row, torch_or_none
+from .common import first_step_agreement, interleaved_ms, row, torch_or_none
 
 VOCAB, EMBED, HIDDEN, CLASSES = 64, 128, 256, 64
 FULL, QUICK = (64, 32), (8, 4)  # (sequence, batch)
@@ -172,10 +172,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     if torch is not None:
         cases["torch"] = torch_step(torch, model, tokens, targets)
     repeats, min_sample_s = (3, 0.01) if quick else (9, 0.3)
-    ms = {
-        name: s * 1e3 for name, s in interleaved(cases, repeats, min_sample_s, quick=quick).items()
-    }
-    torch_ms = ms.get("torch", missing_note("torch"))
+    ms = interleaved_ms(cases, repeats, min_sample_s, quick=quick)
+    torch_ms = ms["torch"]
     steps, batch = QUICK if quick else FULL
     case = f"embedding {VOCAB}->{EMBED}, hidden {HIDDEN}, sequence {steps}, batch {batch}"
     note = f"first step (float64) agrees to {agreement:.0e}; goals: <= 1.15x numpy, <= 1.5x torch"

@@ -28,7 +28,7 @@ import numpy as np
 import autograd as ag
 import nn
 
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import interleaved_ms, row, torch_or_none
 
 #: (sizes, batch) of the four workloads, smallest first.
 SIZES = (
@@ -176,9 +176,7 @@ def bench_size(sizes: Sequence[int], batch: int, quick: bool, torch: Any) -> dic
     if torch is not None:
         cases["torch"] = torch_step(torch, torch_model(torch, model), X, y)
     repeats, min_sample_s = (3, 0.005) if quick else (7, 0.05)
-    seconds = interleaved(cases, repeats, min_sample_s, quick=quick)
-    values: dict[str, Any] = {name: s * 1e3 for name, s in seconds.items()}
-    values.setdefault("torch", missing_note("torch"))
+    values = interleaved_ms(cases, repeats, min_sample_s, quick=quick)
     case = f"{'-'.join(map(str, sizes))} batch {batch}"
     note = f"first step (float64) agrees to {agreement:.0e}"
     return row("MLP training step (float32)", case, "ms/step", values, note=note)

@@ -25,7 +25,7 @@ import numpy as np
 
 import nn
 
-from .common import interleaved, missing_note, row, torch_or_none
+from .common import interleaved_ms, row, torch_or_none
 
 SIZES = ((784, 256, 128, 10), (1024, 2048, 2048, 10))
 QUICK_SIZES = ((64, 128, 10),)
@@ -122,14 +122,12 @@ def run(quick: bool = False) -> dict[str, Any]:
 
         check_steps(build_cases(torch, params, grads))
         cases = build_cases(torch, params, grads)
-        seconds = interleaved(
+        values = interleaved_ms(
             {name: step for name, (step, _) in cases.items()},
             repeats=3 if quick else 7,
             min_sample_s=0.01 if quick else 0.05,
             quick=quick,
         )
-        values: dict[str, Any] = {name: s * 1e3 for name, s in seconds.items()}
-        values.setdefault("torch", missing_note("torch"))
         count = sum(p.size for p in params)
         rows.append(
             row(

@@ -27,7 +27,7 @@ import numpy as np
 import nn
 
 from . import numpy_transformer
-from .common import first_step_agreement, interleaved, missing_note, row, torch_or_none
+from .common import first_step_agreement, interleaved_ms, row, torch_or_none
 
 D_MODEL, HEADS, FEED_FORWARD = 128, 4, 512
 FULL, QUICK = (64, 16), (8, 2)  # (sequence, batch)
@@ -149,10 +149,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     if torch is not None:
         cases["torch"] = torch_step(torch, block, x, target, mask)
     repeats, min_sample_s = (3, 0.01) if quick else (9, 0.3)
-    ms = {
-        name: s * 1e3 for name, s in interleaved(cases, repeats, min_sample_s, quick=quick).items()
-    }
-    ms.setdefault("torch", missing_note("torch"))
+    ms = interleaved_ms(cases, repeats, min_sample_s, quick=quick)
     steps, batch = QUICK if quick else FULL
     case = f"d_model {D_MODEL}, {HEADS} heads, feed-forward {FEED_FORWARD}, causal, "
     case += f"sequence {steps}, batch {batch}"

@@ -148,6 +148,23 @@ def interleaved(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def interleaved_ms(
+    cases: dict[str, Callable[[], Any]],
+    repeats: int,
+    min_sample_s: float = 0.02,
+    quick: bool = False,
+    peers: tuple[str, ...] = ("torch",),
+) -> dict[str, Any]:
+    """Median milliseconds per call of each case (:func:`interleaved`), and the
+    :func:`missing_note` of each of ``peers`` that is not among the cases."""
+    ms: dict[str, Any] = {
+        name: s * 1e3 for name, s in interleaved(cases, repeats, min_sample_s, quick=quick).items()
+    }
+    for peer in peers:
+        ms.setdefault(peer, missing_note(peer))
+    return ms
+
+
 def interleaved_samples(
     cases: dict[str, Callable[[], Any]],
     repeats: int,

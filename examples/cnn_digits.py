@@ -44,14 +44,18 @@ import nn
 MLP_TEST_ACCURACY = 0.9805
 
 
-def _digits_split(seed: int) -> tuple[np.ndarray, ...]:
-    """The MLP example's split (its ``split_digits``), loaded from the file beside this one."""
+def _load_digits_mlp() -> Any:
+    """The MLP example (its split, training epoch and confusion matrix), from the file
+    beside this one."""
     spec = importlib.util.spec_from_file_location(
         "digits_mlp", Path(__file__).resolve().parent / "digits_mlp.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.split_digits(seed)
+    return module
+
+
+digits_mlp = _load_digits_mlp()
 
 
 def digits_cnn(seed: int) -> nn.Sequential:
@@ -77,7 +81,7 @@ def lenet5(seed: int) -> nn.Sequential:
 def load_images(mnist: str | None, seed: int) -> tuple[np.ndarray, ...]:
     """``X_train, y_train, X_test, y_test`` as float32 images ``(n, 1, side, side)``."""
     if mnist is None:
-        X_train, y_train, X_test, y_test = _digits_split(seed)
+        X_train, y_train, X_test, y_test = digits_mlp.split_digits(seed)
     else:
         (X_train, y_train), (X_test, y_test) = (
             nn.data.load_mnist(mnist, kind) for kind in ("train", "test")
@@ -156,24 +160,12 @@ def main(
     losses, test_accuracy = [], []
     start = time.perf_counter()
     for epoch in range(epochs):
-        total = 0.0
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(xb)
-        losses.append(total / len(X_train))
+        losses.append(digits_mlp.train_epoch(model, loader, optimizer))
         test_accuracy.append(accuracy_and_predictions(model, X_test, y_test)[0])
         print(f"epoch {epoch + 1:3d}  loss {losses[-1]:.4f}  test accuracy {test_accuracy[-1]:.2%}")
     seconds = time.perf_counter() - start
     final, predicted = accuracy_and_predictions(model, X_test, y_test)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (y_test, predicted), 1)
-    print("\nconfusion matrix (rows: true digit, columns: predicted)")
-    print("     " + "".join(f"{d:5d}" for d in range(10)))
-    for d in range(10):
-        print(f"{d:4d} " + "".join(f"{n:5d}" for n in confusion[d]))
+    confusion = digits_mlp.print_confusion(y_test, predicted, width=5)
     print(f"\nCNN test accuracy {final:.2%} after {epochs} epochs in {seconds:.1f} s")
     result = {
         "gradcheck": checked,

@@ -73,6 +73,30 @@ def accuracy(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(model(ag.tensor(X)).numpy().argmax(axis=1) == y))
 
 
+def train_epoch(model: nn.Module, loader: nn.data.DataLoader, optimizer: nn.optim.Adam) -> float:
+    """One pass over ``loader``, an optimizer step per mini-batch; the mean training loss."""
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(xb)
+        count += len(xb)
+    return total / count
+
+
+def print_confusion(y: np.ndarray, predicted: np.ndarray, width: int = 4) -> np.ndarray:
+    """Print and return the 10×10 confusion matrix (rows: true digit), columns ``width`` wide."""
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (y, predicted), 1)
+    print("\nconfusion matrix (rows: true digit, columns: predicted)")
+    print("     " + "".join(f"{d:{width}d}" for d in range(10)))
+    for d in range(10):
+        print(f"{d:4d} " + "".join(f"{n:{width}d}" for n in confusion[d]))
+    return confusion
+
+
 def main(epochs: int = 30, lr: float = 1e-3, batch_size: int = 32, seed: int = 0) -> dict[str, Any]:
     """Check gradients, train, evaluate; print a report.
 
@@ -98,26 +122,14 @@ def main(epochs: int = 30, lr: float = 1e-3, batch_size: int = 32, seed: int = 0
     losses, test_accuracy = [], []
     start = time.perf_counter()
     for epoch in range(epochs):
-        total = 0.0
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(xb)
-        losses.append(total / len(X_train))
+        losses.append(train_epoch(model, loader, optimizer))
         test_accuracy.append(accuracy(model, X_test, y_test))
         print(f"epoch {epoch + 1:3d}  loss {losses[-1]:.4f}  test accuracy {test_accuracy[-1]:.1%}")
     seconds = time.perf_counter() - start
 
     with ag.no_grad():
         predicted = model(ag.tensor(X_test)).numpy().argmax(axis=1)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (y_test, predicted), 1)
-    print("\nconfusion matrix (rows: true digit, columns: predicted)")
-    print("     " + "".join(f"{d:4d}" for d in range(10)))
-    for d in range(10):
-        print(f"{d:4d} " + "".join(f"{n:4d}" for n in confusion[d]))
+    confusion = print_confusion(y_test, predicted)
     result = {
         "grad_diff": grad_diff,
         "losses": losses,

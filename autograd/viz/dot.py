@@ -142,9 +142,7 @@ def build_digraph(
         return f"\t{item.id} [label=<{table(rows)}> {style}]\n"
 
     lines = [node_line(item) for item in by_cluster.get((), ())]
-    children: dict[ClusterKey, list[ClusterKey]] = {}
-    for key in picture.cluster_labels:
-        children.setdefault(key[:-1], []).append(key)
+    children = picture.children()
     stack: list[ClusterKey | None] = list(reversed(children.get((), [])))
     while stack:  # clusters nest: emit them depth first, iteratively
         key = stack.pop()

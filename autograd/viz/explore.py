@@ -34,9 +34,9 @@ from ..tensor import Tensor
 from .dot import build_digraph, describe_kind
 from .labels import clean, params_text, shape_text, stats_lines, value_lines
 from .layout import MAX_BOXES, check_budget, readable
-from .picture import ClusterKey, Item, Picture, constant_value, module_label
+from .picture import ClusterKey, Item, Picture, constant_value
 from .render import render, write_atomic
-from .walkthrough import formula_html, running_gradients, step_panels, walk_backward
+from .walkthrough import formula_html, running_gradients, scope_html, step_panels, walk_backward
 
 #: Values shown in a panel for tensors up to this many elements (stats beyond).
 PANEL_VALUES = 120
@@ -87,7 +87,8 @@ def explore(
     full = Picture(root, modules="cluster", **options)
     start = frozenset(item.source for item in first.items if item.kind == "module")
     pictures = {start: first}
-    for state in _reachable(full, start, max_views):
+    children = full.children()
+    for state in _reachable(full, start, max_views, children):
         if state not in pictures:
             pictures[state] = Picture(root, modules=state, **options)
     check_budget(first, MAX_BOXES, "explore")
@@ -98,7 +99,9 @@ def explore(
     walk = _walk(root)
     title = root.name or (f"output of {root._node.prim.name}" if root._node else "a leaf")
     data = {
-        "views": [_view(pictures[s], svg, full, s, index) for s, svg in zip(states, svgs)],
+        "views": [
+            _view(pictures[s], svg, full, s, index, children) for s, svg in zip(states, svgs)
+        ],
         "items": _panels(full, pictures.values(), walk),
         "steps": _steps_data(full, root, walk),
     }
@@ -109,13 +112,6 @@ def explore(
 
 
 # ---------------------------------------------------------------------- views
-def _children(full: Picture) -> dict[ClusterKey, list[ClusterKey]]:
-    children: dict[ClusterKey, list[ClusterKey]] = {}
-    for key in full.cluster_labels:
-        children.setdefault(key[:-1], []).append(key)
-    return children
-
-
 def toggled(
     state: frozenset[ClusterKey], key: ClusterKey, children: dict[ClusterKey, list[ClusterKey]]
 ) -> frozenset[ClusterKey]:
@@ -135,9 +131,13 @@ def _visible(state: frozenset[ClusterKey], full: Picture) -> list[ClusterKey]:
     ]
 
 
-def _reachable(full: Picture, start: frozenset[ClusterKey], limit: int) -> list[frozenset]:
+def _reachable(
+    full: Picture,
+    start: frozenset[ClusterKey],
+    limit: int,
+    children: dict[ClusterKey, list[ClusterKey]],
+) -> list[frozenset]:
     """The views reachable from ``start`` by clicks, nearest first, at most ``limit``."""
-    children = _children(full)
     states = [start]
     seen = {start}
     queue = deque([start])
@@ -167,9 +167,10 @@ def _view(
     full: Picture,
     state: frozenset[ClusterKey],
     index: dict[frozenset, int],
+    children: dict[ClusterKey, list[ClusterKey]],
 ) -> dict[str, Any]:
-    """One view's data: its SVG, the box that shows each item, where clicks lead."""
-    children = _children(full)
+    """One view's data: its SVG, the box that shows each item, where clicks lead
+    (``children``: ``full.children()``)."""
     toggles = {}
     for key in _visible(state, full):
         target = index.get(toggled(state, key, children))
@@ -215,7 +216,7 @@ def _row(label: str, value: str) -> str:
 
 
 def _scope(node: Node) -> str:
-    return " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ()) or "—"
+    return scope_html(node) or "—"
 
 
 def _tensor_panel(item: Item, picture: Picture, walk: dict[str, Any] | None) -> str:

@@ -202,6 +202,13 @@ class Picture:
         parents = {key[:-1] for key in self.cluster_labels}
         return [key for key in self.cluster_labels if key not in parents]
 
+    def children(self) -> dict[ClusterKey, list[ClusterKey]]:
+        """The clusters directly inside each cluster, by its key (``()``: the top level)."""
+        children: dict[ClusterKey, list[ClusterKey]] = {}
+        for key in self.cluster_labels:
+            children.setdefault(key[:-1], []).append(key)
+        return children
+
     def depth(self) -> int:
         """How deeply clusters nest (0: none)."""
         return max(map(len, self.cluster_labels), default=0)

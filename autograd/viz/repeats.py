@@ -99,12 +99,15 @@ def _leaf_key(parent: Any, saved: Any) -> tuple[Any, ...]:
     return (kind, parent.shape, parent.dtype.str)
 
 
-def signatures(nodes: Sequence[Node]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+def signatures(nodes: Sequence[Node]) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
     """Per node: an integer code (equal codes: the node does the same thing, wired the
-    same way), and its inputs' keys (``("node", distance)`` or a leaf's key)."""
+    same way), a loose code that ignores how its inputs are wired (only what the node
+    does, and where), and its inputs' keys (``("node", distance)`` or a leaf's key)."""
     index = {node: i for i, node in enumerate(nodes)}
     codes: dict[Any, int] = {}
+    loose_codes: dict[Any, int] = {}
     out = np.empty(len(nodes), dtype=np.int64)
+    loose = np.empty(len(nodes), dtype=np.int64)
     inputs: list[tuple[Any, ...]] = []
     for i, node in enumerate(nodes):
         saved = node.saved
@@ -117,10 +120,11 @@ def signatures(nodes: Sequence[Node]) -> tuple[np.ndarray, list[tuple[Any, ...]]
                 keys.append(_leaf_key(parent, None if saved is None else saved[slot]))
         keys_t = tuple(keys)
         scope = tuple(type(m) for m in node.scope) if node.scope else ()
-        key = (node.prim, _params_key(node.params), node.shape, node.dtype, scope, keys_t)
-        out[i] = codes.setdefault(key, len(codes))
+        what = (node.prim, _params_key(node.params), node.shape, node.dtype, scope)
+        out[i] = codes.setdefault((what, keys_t), len(codes))
+        loose[i] = loose_codes.setdefault((what, len(keys_t)), len(loose_codes))
         inputs.append(keys_t)
-    return out, inputs
+    return out, loose, inputs
 
 
 def find_folds(nodes: Sequence[Node], max_period: int = MAX_PERIOD) -> list[Fold]:
@@ -128,8 +132,7 @@ def find_folds(nodes: Sequence[Node], max_period: int = MAX_PERIOD) -> list[Fold
     n = len(nodes)
     if n < 2 * 2:
         return []
-    codes, inputs = signatures(nodes)
-    loose = _loose_codes(nodes, codes)
+    codes, loose, inputs = signatures(nodes)
     candidates = []
     for p in range(1, min(max_period, n // 2) + 1):
         same = np.concatenate(([False], codes[p:] == codes[:-p], [False]))
@@ -148,17 +151,6 @@ def find_folds(nodes: Sequence[Node], max_period: int = MAX_PERIOD) -> list[Fold
         if all(fold.stop <= t.start or fold.start >= t.stop for t in taken):
             taken.append(fold)
     return sorted(taken, key=lambda f: f.start)
-
-
-def _loose_codes(nodes: Sequence[Node], codes: np.ndarray) -> np.ndarray:
-    """Codes that ignore how inputs are wired (only what the node does, and where)."""
-    table: dict[Any, int] = {}
-    out = np.empty(len(nodes), dtype=np.int64)
-    for i, node in enumerate(nodes):
-        scope = tuple(type(m) for m in node.scope) if node.scope else ()
-        key = (node.prim, _params_key(node.params), node.shape, node.dtype, scope, len(node))
-        out[i] = table.setdefault(key, len(table))
-    return out
 
 
 def _extend_back(begin: int, p: int, loose: np.ndarray, inputs: list[tuple[Any, ...]]) -> int:

@@ -29,15 +29,21 @@ STYLE = (
 )
 
 
-def _values(module: Any) -> int:
-    """Number of parameter values in ``module`` and its sub-modules."""
-    total = 0
-    stack = [module]
+def _values(module: Any) -> dict[int, int]:
+    """Number of parameter values in each module (by ``id``) and its sub-modules, every
+    module's parameters counted once."""
+    order, stack = [], [module]
     while stack:
         current = stack.pop()
-        total += sum(int(np.prod(p.shape)) for p in getattr(current, "_parameters", {}).values())
+        order.append(current)
         stack.extend(child for _, child in current.named_children())
-    return total
+    totals: dict[int, int] = {}
+    for current in reversed(order):  # sub-modules before the modules holding them
+        own = getattr(current, "_parameters", {}).values()
+        totals[id(current)] = sum(int(np.prod(p.shape)) for p in own) + sum(
+            totals[id(child)] for _, child in current.named_children()
+        )
+    return totals
 
 
 def _own_tensors(module: Any) -> str:
@@ -57,6 +63,7 @@ def _own_tensors(module: Any) -> str:
 def module_html(module: Any) -> str:
     """The structure of ``module`` (an ``nn.Module``) as an HTML fragment."""
     parts = [STYLE, '<div class="tg-mod">']
+    totals = _values(module)
     stack: list[tuple[str, Any, int] | None] = [("", module, 0)]
     while stack:
         entry = stack.pop()
@@ -67,7 +74,7 @@ def module_html(module: Any) -> str:
         extra = clean(current.extra_repr()) if hasattr(current, "extra_repr") else ""
         title = f"<b>{html.escape(clean(name))}</b>: " if name else ""
         title += html.escape(type(current).__name__) + (f"({html.escape(extra)})" if extra else "")
-        values = _values(current)
+        values = totals[id(current)]
         count = f" <span class=n>{values:,} parameter values</span>" if values else ""
         parts.append(
             f"<details{' open' if depth < OPEN_DEPTH else ''}><summary>{title}{count}</summary>"

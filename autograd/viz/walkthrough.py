@@ -113,6 +113,12 @@ def backward_steps(
     if image_format not in FORMATS:
         raise ValueError(f"backward_steps: image_format must be one of {FORMATS}")
     seed, steps = walk_backward(root, grad, "backward_steps")
+    measured: dict[Picture, list[tuple[str | None, dict[str, list[str]]]]] = {}
+
+    def final_grads(p: Picture) -> dict[str, list[str]]:
+        measured[p] = frames(p, root._node, seed, steps)
+        return measured[p][-1][1]
+
     picture, rankdir = readable(
         root,
         show_data=show_data,
@@ -120,9 +126,9 @@ def backward_steps(
         modules=modules,
         fold=fold,
         compact=compact,
-        extra=lambda p: frames(p, root._node, seed, steps)[-1][1],
+        extra=final_grads,
     )
-    shots = frames(picture, root._node, seed, steps)
+    shots = measured.get(picture) or frames(picture, root._node, seed, steps)
     reserved = shots[-1][1]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,9 +255,15 @@ def formula_html(doc: str) -> str:
     return f"<p class=formula>{html.escape(forward.strip()) or 'no formula recorded'}</p>"
 
 
+def scope_html(node: Node) -> str:
+    """The module calls ``node`` was recorded in, outermost first, joined by ``›`` and
+    escaped for HTML; empty outside modules."""
+    return " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ())
+
+
 def _step_panel(picture: Picture, step: Step, k: int, count: int, received: dict[Any, int]) -> str:
     node = step.node
-    scope = " › ".join(html.escape(clean(module_label(m))) for m in node.scope or ())
+    scope = scope_html(node)
     where = f"<p class=where>inside {scope}</p>" if scope else ""
     if node in picture.representative:
         where += "<p class=where>in a repeat drawn once (×N): the first repeat's op is lit</p>"
