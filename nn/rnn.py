@@ -27,6 +27,7 @@ from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
+from .checks import check_size
 from .module import Module, Parameter
 
 Weights = tuple[Any, Any, Any, Any]  # (w_ih, w_hh, b_ih, b_hh); biases None without bias
@@ -94,12 +95,6 @@ def _init_uniform(module: Module, hidden: int, rng: np.random.Generator) -> None
     bound = 1.0 / math.sqrt(hidden)
     for param in module.parameters():
         init.uniform_(param, -bound, bound, rng=rng)
-
-
-def _check_size(owner: str, label: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: {label} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def _check_nonlinearity(owner: str, nonlinearity: str) -> None:
@@ -176,9 +171,9 @@ class _RecurrentLayer(Module):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.input_size = _check_size(owner, "input_size", input_size)
-        self.hidden_size = _check_size(owner, "hidden_size", hidden_size)
-        self.num_layers = _check_size(owner, "num_layers", num_layers)
+        self.input_size = check_size(owner, "input_size", input_size)
+        self.hidden_size = check_size(owner, "hidden_size", hidden_size)
+        self.num_layers = check_size(owner, "num_layers", num_layers)
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{owner}: dropout must be in [0, 1], got {dropout}")
         self.bias, self.batch_first = bool(bias), bool(batch_first)
@@ -332,8 +327,8 @@ class _RecurrentCell(Module):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.input_size = _check_size(owner, "input_size", input_size)
-        self.hidden_size = _check_size(owner, "hidden_size", hidden_size)
+        self.input_size = check_size(owner, "input_size", input_size)
+        self.hidden_size = check_size(owner, "hidden_size", hidden_size)
         self.bias = bool(bias)
         _add_weights(self, "", (self._gates, self.input_size, self.hidden_size), self.bias, dtype)
         _init_uniform(self, self.hidden_size, as_rng(rng))
