@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.ops.recurrent import RNN_NONLINEARITIES
+from autograd.ops.recurrent import check_nonlinearity
 from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
@@ -95,13 +95,6 @@ def _init_uniform(module: Module, hidden: int, rng: np.random.Generator) -> None
     bound = 1.0 / math.sqrt(hidden)
     for param in module.parameters():
         init.uniform_(param, -bound, bound, rng=rng)
-
-
-def _check_nonlinearity(owner: str, nonlinearity: str) -> None:
-    if nonlinearity not in RNN_NONLINEARITIES:
-        raise ValueError(
-            f"{owner}: nonlinearity must be one of {RNN_NONLINEARITIES}, got {nonlinearity!r}"
-        )
 
 
 def _weights(module: Module, suffix: str) -> Weights:
@@ -271,7 +264,7 @@ class RNN(_RecurrentLayer):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        _check_nonlinearity("RNN", nonlinearity)
+        check_nonlinearity("RNN", nonlinearity)
         super().__init__(
             input_size,
             hidden_size,
@@ -376,7 +369,7 @@ class RNNCell(_RecurrentCell):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        _check_nonlinearity("RNNCell", nonlinearity)
+        check_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 

@@ -41,6 +41,14 @@ from .namespaces import NUMPY_NS
 RNN_NONLINEARITIES = ("tanh", "relu")
 
 
+def check_nonlinearity(owner: str, nonlinearity: Any) -> None:
+    """``ValueError`` naming ``owner`` unless ``nonlinearity`` is one of ``RNN_NONLINEARITIES``."""
+    if nonlinearity not in RNN_NONLINEARITIES:
+        raise ValueError(
+            f"{owner}: nonlinearity must be one of {RNN_NONLINEARITIES}, got {nonlinearity!r}"
+        )
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + e^-x)`` in three passes. Below -88 (float32) ``e^-x`` overflows to inf,
     which gives the right limit 0; numpy's warning about it is silenced. (The engine's
@@ -292,10 +300,7 @@ def rnn_scan(
 ) -> Tensor:
     """Elman recurrence ``h_t = act(xproj_t + h_{t-1} w_hh^T)`` over the time-major
     ``(T, B, H)`` projections; every ``h_t``, ``(T, B, H)``. ``act``: tanh or relu."""
-    if nonlinearity not in RNN_NONLINEARITIES:
-        raise ValueError(
-            f"rnn_scan: nonlinearity must be one of {RNN_NONLINEARITIES}, got {nonlinearity!r}"
-        )
+    check_nonlinearity("rnn_scan", nonlinearity)
     _check("rnn_scan", 1, xproj, w_hh, h0)
     params = {"reverse": bool(reverse), "nonlinearity": nonlinearity}
     return apply(RNN_SCAN, (xproj, w_hh, h0), params)
