@@ -77,7 +77,7 @@ def _previous(xp: Any, states: Any, initial: Any, reverse: bool) -> Any:
     return xp.concatenate((first, states[:-1]), axis=0)
 
 
-def _recurrent_weight_grad(xp: Any, dz: Any, previous: Any) -> Any:
+def _recurrent_weight_grad(dz: Any, previous: Any) -> Any:
     """``dW_hh = sum_t dz_t^T h_{t-1}``: one matmul over every step and example."""
     return dz.reshape(-1, dz.shape[-1]).T @ previous.reshape(-1, previous.shape[-1])
 
@@ -106,7 +106,7 @@ def _rnn_scan_vjp(
         dz = dzs[t] = dh * (1 - h * h) if nonlinearity == "tanh" else dh * (h > 0)
         dh = dz @ w_hh
     dz = xp.stack(dzs)
-    return dz, _recurrent_weight_grad(xp, dz, _previous(xp, hs, h0, reverse)), dh
+    return dz, _recurrent_weight_grad(dz, _previous(xp, hs, h0, reverse)), dh
 
 
 RNN_SCAN = Primitive(
@@ -187,7 +187,7 @@ def _lstm_scan_vjp(
         dzs[t] = xp.concatenate(dz, axis=-1)
         dh = dzs[t] @ w_hh
     dz = xp.stack(dzs)
-    return dz, _recurrent_weight_grad(xp, dz, _previous(xp, hs, h0, reverse)), dh, dc
+    return dz, _recurrent_weight_grad(dz, _previous(xp, hs, h0, reverse)), dh, dc
 
 
 LSTM_SCAN = Primitive(
@@ -267,7 +267,7 @@ def _gru_scan_vjp(
         dh = dh * gates[t][1] + das[t] @ w_hh
     da = xp.stack(das)
     db = da.sum(axis=(0, 1))
-    return xp.stack(dxs), _recurrent_weight_grad(xp, da, h_prev), db, dh
+    return xp.stack(dxs), _recurrent_weight_grad(da, h_prev), db, dh
 
 
 GRU_SCAN = Primitive(
