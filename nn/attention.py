@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.ops.attention import additive_mask
 from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
@@ -218,7 +217,7 @@ class MultiheadAttention(Module):
                 _disallowed_as_additive(key_padding_mask, dtype), (n, 1, 1, source)
             )
             mask = padding if mask is None else mask + padding
-        return None if mask is None else additive_mask(mask, scores, dtype, "MultiheadAttention")
+        return mask  # its parts have the shapes checked above: it fits the scores
 
     def extra_repr(self) -> str:
         """``embed_dim, num_heads`` and the options that differ from the defaults."""

@@ -353,8 +353,11 @@ def read_idx(path: str | Path, what: str) -> np.ndarray:
     if what not in _IDX_MAGIC:
         raise ValueError(f"read_idx: what must be 'images' or 'labels', got {what!r}")
     path = Path(path)
+    if path.suffix != ".gz":  # a plain file's errors are its own (FileNotFoundError ...)
+        with open(path, "rb") as file:
+            return _read_idx(file, path, what)
     try:
-        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as file:
+        with gzip.open(path, "rb") as file:
             return _read_idx(file, path, what)
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(

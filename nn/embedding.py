@@ -11,6 +11,7 @@ from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
+from .checks import check_size
 from .module import Module, Parameter
 
 
@@ -32,9 +33,8 @@ class Embedding(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        for label, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"Embedding: {label} must be a positive int, got {value!r}")
+        num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
@@ -42,7 +42,7 @@ class Embedding(Module):
                     f"({num_embeddings})"
                 )
             padding_idx = int(padding_idx) % num_embeddings
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
         init.normal_(self.weight, rng=as_rng(rng))

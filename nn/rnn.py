@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.ops.recurrent import RNN_NONLINEARITIES
+from autograd.ops.recurrent import check_nonlinearity
 from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
+from .checks import check_size
 from .module import Module, Parameter
 
 Weights = tuple[Any, Any, Any, Any]  # (w_ih, w_hh, b_ih, b_hh); biases None without bias
@@ -96,19 +97,6 @@ def _init_uniform(module: Module, hidden: int, rng: np.random.Generator) -> None
         init.uniform_(param, -bound, bound, rng=rng)
 
 
-def _check_size(owner: str, label: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: {label} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _check_nonlinearity(owner: str, nonlinearity: str) -> None:
-    if nonlinearity not in RNN_NONLINEARITIES:
-        raise ValueError(
-            f"{owner}: nonlinearity must be one of {RNN_NONLINEARITIES}, got {nonlinearity!r}"
-        )
-
-
 def _weights(module: Module, suffix: str) -> Weights:
     """``(w_ih, w_hh, b_ih, b_hh)`` registered with ``suffix`` (biases None without bias)."""
     names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -152,14 +140,29 @@ def _check_features(owner: str, x: ag.Tensor, input_size: int, ndims: tuple[int,
         )
 
 
-# ------------------------------------------------------------------ layers
-class _RecurrentLayer(Module):
-    """What ``RNN``, ``LSTM`` and ``GRU`` share: parameters per layer and direction,
-    states, the layer loop, dropout between layers and PyTorch's return values."""
+class _Recurrent(Module):
+    """What layers and cells share: the checked sizes, ``bias`` and the kind's gates,
+    state names and run (``_options()``: its keyword arguments)."""
 
     _gates: int
     _state_names: tuple[str, ...] = ("h0",)
     _run: Any  # staticmethod: (x, weights, states, reverse, **options) -> (out, finals)
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.input_size = check_size(owner, "input_size", input_size)
+        self.hidden_size = check_size(owner, "hidden_size", hidden_size)
+        self.bias = bool(bias)
+
+    def _options(self) -> dict[str, Any]:
+        return {}
+
+
+# ------------------------------------------------------------------ layers
+class _RecurrentLayer(_Recurrent):
+    """What ``RNN``, ``LSTM`` and ``GRU`` share: parameters per layer and direction,
+    states, the layer loop, dropout between layers and PyTorch's return values."""
 
     def __init__(
         self,
@@ -174,14 +177,12 @@ class _RecurrentLayer(Module):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        super().__init__()
+        super().__init__(input_size, hidden_size, bias)
         owner = type(self).__name__
-        self.input_size = _check_size(owner, "input_size", input_size)
-        self.hidden_size = _check_size(owner, "hidden_size", hidden_size)
-        self.num_layers = _check_size(owner, "num_layers", num_layers)
+        self.num_layers = check_size(owner, "num_layers", num_layers)
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{owner}: dropout must be in [0, 1], got {dropout}")
-        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.batch_first = bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.rng = as_rng(rng)
         directions = 2 if bidirectional else 1
@@ -191,9 +192,6 @@ class _RecurrentLayer(Module):
                 sizes = (self._gates, inputs, self.hidden_size)
                 _add_weights(self, f"_l{layer}{suffix}", sizes, self.bias, dtype)
         _init_uniform(self, self.hidden_size, self.rng)
-
-    def _options(self) -> dict[str, Any]:
-        return {}
 
     def forward(self, input: Any, hx: Any = None) -> tuple[ag.Tensor, Any]:  # noqa: A002
         """``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``) for a ``(T, B, input_size)``
@@ -276,7 +274,7 @@ class RNN(_RecurrentLayer):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        _check_nonlinearity("RNN", nonlinearity)
+        check_nonlinearity("RNN", nonlinearity)
         super().__init__(
             input_size,
             hidden_size,
@@ -313,13 +311,9 @@ class GRU(_RecurrentLayer):
 
 
 # ------------------------------------------------------------------ cells
-class _RecurrentCell(Module):
+class _RecurrentCell(_Recurrent):
     """What ``RNNCell``, ``LSTMCell`` and ``GRUCell`` share: one step of the layer's
     recurrence, with parameters ``weight_ih weight_hh bias_ih bias_hh``."""
-
-    _gates: int
-    _state_names: tuple[str, ...] = ("h0",)
-    _run: Any
 
     def __init__(
         self,
@@ -330,16 +324,9 @@ class _RecurrentCell(Module):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        self.input_size = _check_size(owner, "input_size", input_size)
-        self.hidden_size = _check_size(owner, "hidden_size", hidden_size)
-        self.bias = bool(bias)
+        super().__init__(input_size, hidden_size, bias)
         _add_weights(self, "", (self._gates, self.input_size, self.hidden_size), self.bias, dtype)
         _init_uniform(self, self.hidden_size, as_rng(rng))
-
-    def _options(self) -> dict[str, Any]:
-        return {}
 
     def forward(self, input: Any, hx: Any = None) -> Any:  # noqa: A002 - PyTorch's name
         """The next state ``h'`` (LSTMCell: ``(h', c')``) from a ``(B, input_size)`` input
@@ -381,7 +368,7 @@ class RNNCell(_RecurrentCell):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        _check_nonlinearity("RNNCell", nonlinearity)
+        check_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype=dtype, rng=rng)
         self.nonlinearity = nonlinearity
 

@@ -22,6 +22,7 @@ from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from .attention import MultiheadAttention
+from .checks import check_size
 from .layer_norm import LayerNorm
 from .layers import Dropout, Linear
 from .module import Module, Sequential
@@ -132,10 +133,7 @@ class TransformerEncoder(Module):
         enable_nested_tensor: bool = True,
     ) -> None:
         super().__init__()
-        if not isinstance(num_layers, (int, np.integer)) or num_layers <= 0:
-            raise ValueError(
-                f"TransformerEncoder: num_layers must be a positive int, got {num_layers!r}"
-            )
+        num_layers = check_size("TransformerEncoder", "num_layers", num_layers)
         generators = {
             id(value): value
             for module in encoder_layer.modules()
@@ -145,7 +143,7 @@ class TransformerEncoder(Module):
         self.layers = Sequential(
             *(copy.deepcopy(encoder_layer, dict(generators)) for _ in range(num_layers))
         )
-        self.num_layers = int(num_layers)
+        self.num_layers = num_layers
         self.norm = norm
 
     def forward(

@@ -52,7 +52,7 @@ def _attention(
     scale: float,
     _residual: dict[str, Any],
 ) -> np.ndarray:
-    scores = (q * scale) @ k.swapaxes(-1, -2)
+    scores = _scores(q, k, None, scale)
     if mask is not None:
         scores += mask  # (a fresh array: in place, the mask broadcast)
     # softmax in place; a fully masked row (max -inf) becomes zeros: with its shift set to
@@ -133,8 +133,13 @@ def additive_mask(mask: Any, scores_shape: tuple[int, ...], dtype: Any, what: st
             f"shape {scores_shape} (batch..., L queries, S keys)"
         )
     if np.asarray(unwrap(mask)).dtype == bool:
-        return np.where(unwrap(mask), 0, -np.inf).astype(dtype)
+        return _allowed_as_additive(unwrap(mask), dtype)
     return mask
+
+
+def _allowed_as_additive(allowed: Any, dtype: Any) -> np.ndarray:
+    """A boolean mask as ``0`` where True (the query may look) and ``-inf`` elsewhere."""
+    return np.where(allowed, 0, -np.inf).astype(dtype)
 
 
 @op(ATTENTION, method=False)
@@ -163,7 +168,7 @@ def scaled_dot_product_attention(
     dtype = np.result_type(unwrap(q), unwrap(k), unwrap(v))
     mask = None if attn_mask is None else additive_mask(attn_mask, shape, dtype, what)
     if is_causal:
-        causal = np.where(np.tri(shape[-2], shape[-1], dtype=bool), 0, -np.inf).astype(dtype)
+        causal = _allowed_as_additive(np.tri(shape[-2], shape[-1], dtype=bool), dtype)
         mask = causal if mask is None else mask + causal
     keep = None
     if dropout_p > 0:

@@ -41,6 +41,14 @@ from .namespaces import NUMPY_NS
 RNN_NONLINEARITIES = ("tanh", "relu")
 
 
+def check_nonlinearity(owner: str, nonlinearity: Any) -> None:
+    """``ValueError`` naming ``owner`` unless ``nonlinearity`` is one of ``RNN_NONLINEARITIES``."""
+    if nonlinearity not in RNN_NONLINEARITIES:
+        raise ValueError(
+            f"{owner}: nonlinearity must be one of {RNN_NONLINEARITIES}, got {nonlinearity!r}"
+        )
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + e^-x)`` in three passes. Below -88 (float32) ``e^-x`` overflows to inf,
     which gives the right limit 0; numpy's warning about it is silenced. (The engine's
@@ -69,7 +77,7 @@ def _previous(xp: Any, states: Any, initial: Any, reverse: bool) -> Any:
     return xp.concatenate((first, states[:-1]), axis=0)
 
 
-def _recurrent_weight_grad(xp: Any, dz: Any, previous: Any) -> Any:
+def _recurrent_weight_grad(dz: Any, previous: Any) -> Any:
     """``dW_hh = sum_t dz_t^T h_{t-1}``: one matmul over every step and example."""
     return dz.reshape(-1, dz.shape[-1]).T @ previous.reshape(-1, previous.shape[-1])
 
@@ -98,7 +106,7 @@ def _rnn_scan_vjp(
         dz = dzs[t] = dh * (1 - h * h) if nonlinearity == "tanh" else dh * (h > 0)
         dh = dz @ w_hh
     dz = xp.stack(dzs)
-    return dz, _recurrent_weight_grad(xp, dz, _previous(xp, hs, h0, reverse)), dh
+    return dz, _recurrent_weight_grad(dz, _previous(xp, hs, h0, reverse)), dh
 
 
 RNN_SCAN = Primitive(
@@ -179,7 +187,7 @@ def _lstm_scan_vjp(
         dzs[t] = xp.concatenate(dz, axis=-1)
         dh = dzs[t] @ w_hh
     dz = xp.stack(dzs)
-    return dz, _recurrent_weight_grad(xp, dz, _previous(xp, hs, h0, reverse)), dh, dc
+    return dz, _recurrent_weight_grad(dz, _previous(xp, hs, h0, reverse)), dh, dc
 
 
 LSTM_SCAN = Primitive(
@@ -259,7 +267,7 @@ def _gru_scan_vjp(
         dh = dh * gates[t][1] + das[t] @ w_hh
     da = xp.stack(das)
     db = da.sum(axis=(0, 1))
-    return xp.stack(dxs), _recurrent_weight_grad(xp, da, h_prev), db, dh
+    return xp.stack(dxs), _recurrent_weight_grad(da, h_prev), db, dh
 
 
 GRU_SCAN = Primitive(
@@ -292,10 +300,7 @@ def rnn_scan(
 ) -> Tensor:
     """Elman recurrence ``h_t = act(xproj_t + h_{t-1} w_hh^T)`` over the time-major
     ``(T, B, H)`` projections; every ``h_t``, ``(T, B, H)``. ``act``: tanh or relu."""
-    if nonlinearity not in RNN_NONLINEARITIES:
-        raise ValueError(
-            f"rnn_scan: nonlinearity must be one of {RNN_NONLINEARITIES}, got {nonlinearity!r}"
-        )
+    check_nonlinearity("rnn_scan", nonlinearity)
     _check("rnn_scan", 1, xproj, w_hh, h0)
     params = {"reverse": bool(reverse), "nonlinearity": nonlinearity}
     return apply(RNN_SCAN, (xproj, w_hh, h0), params)

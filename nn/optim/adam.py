@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyper, in_dtype, scratch
+from .optimizer import Optimizer, check_hyper, decay_square_, in_dtype, lerp_, scratch
 
 
 class Adam(Optimizer):
@@ -67,13 +67,8 @@ class Adam(Optimizer):
         grad = self._gradient(param, grad, group, l2=not decoupled)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         work = scratch(grad, exp_avg)  # one buffer for every intermediate below
-        np.subtract(grad, exp_avg, out=work)
-        work *= 1 - beta1
-        exp_avg += work  # m + (1 - b1)(g - m)
-        exp_avg_sq *= beta2
-        np.multiply(grad, 1 - beta2, out=work)
-        work *= grad
-        exp_avg_sq += work  # b2 v + (1 - b2) g²
+        lerp_(exp_avg, grad, 1 - beta1, work)  # m + (1 - b1)(g - m)
+        decay_square_(exp_avg_sq, grad, beta2, work)  # b2 v + (1 - b2) g²
         if group["amsgrad"]:
             max_exp_avg_sq = self._entry(state, "max_exp_avg_sq", param)
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

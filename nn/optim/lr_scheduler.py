@@ -95,7 +95,7 @@ class LRScheduler:
             self._in_step = False
         for group, lr in zip(self.optimizer.param_groups, rates):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._rates()
 
     def get_last_lr(self) -> list[float]:
         """The rates the last ``step()`` set (one per parameter group)."""

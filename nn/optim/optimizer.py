@@ -354,3 +354,20 @@ def in_dtype(value: Any, param: ag.Tensor) -> np.ndarray:
     """A scalar computed from the step count (float64) as a value of ``param``'s dtype,
     so a float32 update stays float32 (PyTorch rounds such scalars the same way)."""
     return np.asarray(value, dtype=param.dtype)
+
+
+def lerp_(average: np.ndarray, grad: Any, weight: float, work: np.ndarray) -> None:
+    """``average += weight (grad - average)`` in place (PyTorch's ``lerp_``), ``work`` the
+    scratch buffer (:func:`scratch`): a running mean of the gradient."""
+    np.subtract(grad, average, out=work)
+    work *= weight
+    average += work
+
+
+def decay_square_(average: np.ndarray, grad: Any, decay: float, work: np.ndarray) -> None:
+    """``average = decay average + (1 - decay) grad²`` in place, ``work`` the scratch
+    buffer (:func:`scratch`): a running mean of the squared gradient."""
+    average *= decay
+    np.multiply(grad, 1 - decay, out=work)
+    work *= grad
+    average += work

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, scratch
+from .optimizer import Optimizer, decay_square_, lerp_, scratch
 
 
 class RMSprop(Optimizer):
@@ -56,15 +56,10 @@ class RMSprop(Optimizer):
         grad = self._gradient(param, grad, group)
         square_avg = state["square_avg"]
         work = scratch(grad, square_avg)  # one buffer for every intermediate below
-        square_avg *= alpha
-        np.multiply(grad, 1 - alpha, out=work)
-        work *= grad
-        square_avg += work  # alpha v + (1 - alpha) g²
+        decay_square_(square_avg, grad, alpha, work)  # alpha v + (1 - alpha) g²
         if group["centered"]:
             grad_avg = self._entry(state, "grad_avg", param)
-            np.subtract(grad, grad_avg, out=work)
-            work *= 1 - alpha
-            grad_avg += work  # a + (1 - alpha)(g - a)
+            lerp_(grad_avg, grad, 1 - alpha, work)  # a + (1 - alpha)(g - a)
             np.multiply(grad_avg, grad_avg, out=work)
             np.subtract(square_avg, work, out=work)
             np.sqrt(work, out=work)

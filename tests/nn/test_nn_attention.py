@@ -135,6 +135,8 @@ BAD_MHA = [
     ),
     (lambda: nn.TransformerEncoderLayer(4, 2)(np.zeros((3, 1, 5))), r"src must be \(S, N, 4\)"),
     (lambda: nn.TransformerEncoderLayer(4, 2, activation="tanh"), "activation must be one of"),
+    (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2), 0), "num_layers must be a"),
+    (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2), True), "a bool is not a"),
 ]
 
 

@@ -404,6 +404,11 @@ def test_corrupt_gzip(tmp_path, damage):
         data.load_mnist(tmp_path)
 
 
+def test_read_idx_of_a_missing_plain_file_is_file_not_found_not_a_gzip_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        data.read_idx(tmp_path / "train-images-idx3-ubyte", "images")
+
+
 def test_count_mismatch(tmp_path):
     images, labels = sample(3)
     write(tmp_path, "train-images-idx3-ubyte", idx_images(images))

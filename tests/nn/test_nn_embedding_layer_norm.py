@@ -52,6 +52,12 @@ def test_embedding_from_pretrained_freezes_by_default():
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
 
 
+@pytest.mark.parametrize("sizes", [(0, 3), (4, 0), (True, 3), (4, 2.0)])
+def test_embedding_sizes_must_be_positive_ints_never_bools(sizes):
+    with pytest.raises(ValueError, match="Embedding: .* must be a positive int"):
+        nn.Embedding(*sizes)
+
+
 @pytest.mark.parametrize("bad", [np.array([0, 6]), np.array([-1, 2])])
 def test_embedding_indices_out_of_range_raise_index_error_naming_the_shapes(bad):
     emb = nn.Embedding(6, 3)
