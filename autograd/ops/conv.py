@@ -370,8 +370,7 @@ def conv_weight_forward(
     rows = cols.reshape(n, groups, -1, oh * ow)
     grads = np.matmul(g4.reshape(n, groups, o // groups, oh * ow), rows.swapaxes(2, 3))
     WORKSPACE.give(cols)
-    weight = grads.sum(axis=0).reshape(o, -1, *kernel)
-    return weight[:, :, 0] if nd == 1 else weight
+    return _lower(grads.sum(axis=0).reshape(o, -1, *kernel), nd)
 
 
 # ---------------------------------------------------------------- convolution rules
@@ -1071,10 +1070,6 @@ def _pad_forward(x: ndarray, pad_width: Pairs, mode: str, constant_values: float
     if mode == "constant":
         return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
     return np.pad(x, pad_width, mode=mode)
-
-
-def _crop(pad_width: Pairs) -> tuple[slice, ...]:
-    return tuple(slice(lo, lo + n) for (lo, _), n in pad_width)
 
 
 def _pad_vjp(
