@@ -61,25 +61,6 @@ class _ConvNd(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        self._setup(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            dtype, rng, 0,
-        )  # fmt: skip
-
-    def _setup(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any,
-        padding: Any,
-        dilation: Any,
-        groups: int,
-        bias: bool,
-        dtype: Any,
-        rng: Rng,
-        output_padding: Any,
-    ) -> None:
         name = type(self).__name__
         for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, (int, np.integer)) or value <= 0:
@@ -98,7 +79,7 @@ class _ConvNd(Module):
             padding if isinstance(padding, str) else as_tuple(padding, self.nd, "padding", name)
         )
         self.dilation = as_tuple(dilation, self.nd, "dilation", name)
-        self.output_padding = as_tuple(output_padding, self.nd, "output_padding", name)
+        self.output_padding = (0,) * self.nd  # ConvTranspose2d sets its own
         if self.transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -177,11 +158,12 @@ class ConvTranspose2d(_ConvNd):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        Module.__init__(self)
-        self._setup(
+        extra = as_tuple(output_padding, self.nd, "output_padding", type(self).__name__)
+        super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            dtype, rng, output_padding,
+            dtype=dtype, rng=rng,
         )  # fmt: skip
+        self.output_padding = extra
 
     def forward(self, x: Any) -> ag.Tensor:
         """``conv_transpose2d(x, weight, bias)`` with this layer's geometry."""
