@@ -38,6 +38,13 @@ def check_input(layer: Module, x: Any, layouts: dict[int, str], channels: int | 
     return x
 
 
+def check_positive_int(owner: str, label: str, value: Any) -> None:
+    """``ValueError`` (``"{owner}: {label} must be a positive int, ..."``) unless ``value``
+    is an int above 0."""
+    if not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{owner}: {label} must be a positive int, got {value!r}")
+
+
 class _ConvNd(Module):
     """What the convolutions share: PyTorch's ``Conv*d`` arguments, the geometry, the
     parameters and their initialisation; ``function`` is the ``nn.functional`` op."""
@@ -62,11 +69,10 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
-        if not isinstance(groups, (int, np.integer)) or groups <= 0:
-            raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+        for label, value in (
+            ("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)
+        ):  # fmt: skip
+            check_positive_int(name, label, value)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{name}: groups={groups} must divide in_channels ({in_channels}) and "
