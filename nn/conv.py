@@ -27,10 +27,12 @@ from .module import Module, Parameter
 
 def check_input(layer: Module, x: Any, layouts: dict[int, str], channels: int | None) -> ag.Tensor:
     """``x`` as a Tensor, or ``ValueError`` naming the layer, the expected and the given
-    shape (``layouts``: ndim -> layout; ``channels``: the size of axis 1, if fixed)."""
+    shape (``layouts``: ndim -> layout, whose ``{}`` stands for ``channels``, the size of
+    axis 1 if fixed, else ``C``; formatted only for the error)."""
     x = ag.as_tensor(x)
     if x.ndim not in layouts or (channels is not None and x.shape[1] != channels):
-        expected = " or ".join(layouts.values())
+        size = "C" if channels is None else channels
+        expected = " or ".join(layout.format(size) for layout in layouts.values())
         raise ValueError(
             f"{type(layer).__name__}({layer.extra_repr()}): expected input of shape "
             f"{expected}, got {x.shape}"
@@ -43,6 +45,10 @@ def check_positive_int(owner: str, label: str, value: Any) -> None:
     is an int above 0."""
     if not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{owner}: {label} must be a positive int, got {value!r}")
+
+
+#: The input layout of the 1-d and 2-d layers (``{}``: the channels, ``C`` if not fixed).
+_LAYOUTS = {1: {3: "(N, {}, L)"}, 2: {4: "(N, {}, H, W)"}}
 
 
 class _ConvNd(Module):
@@ -108,10 +114,7 @@ class _ConvNd(Module):
         )  # fmt: skip
 
     def _input(self, x: Any) -> ag.Tensor:
-        layout = "(N, {}, L)" if self.nd == 1 else "(N, {}, H, W)"
-        return check_input(
-            self, x, {self.nd + 2: layout.format(self.in_channels)}, self.in_channels
-        )
+        return check_input(self, x, _LAYOUTS[self.nd], self.in_channels)
 
     def extra_repr(self) -> str:
         """PyTorch's: channels, ``kernel_size``, ``stride`` and the non-default options."""
@@ -191,8 +194,7 @@ class _Pool(Module):
         self.padding = padding
 
     def _input(self, x: Any) -> ag.Tensor:
-        layout = "(N, C, L)" if self.nd == 1 else "(N, C, H, W)"
-        return check_input(self, x, {self.nd + 2: layout}, None)
+        return check_input(self, x, _LAYOUTS[self.nd], None)
 
     def extra_repr(self) -> str:
         """``kernel_size=..., stride=..., padding=...``."""

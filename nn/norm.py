@@ -58,8 +58,7 @@ class _BatchNorm(Module):
     def forward(self, x: Any) -> ag.Tensor:
         """Normalise with the batch's statistics (training, updating the running ones) or
         with the running statistics (``eval()``)."""
-        layouts = {n: layout.format(self.num_features) for n, layout in self.layouts.items()}
-        x = check_input(self, x, layouts, self.num_features)
+        x = check_input(self, x, self.layouts, self.num_features)
         factor = self.momentum
         if self.training and self.track_running_stats:
             with ag.no_grad():  # in place: a compiled step (ag.compile) replays the count
