@@ -494,14 +494,20 @@ def conv_weight(x: Any, g: Any, *, kernel_size: tuple[int, ...], **geometry: Any
     return apply_binary(CONV_WEIGHT, x, g, {**geometry, "kernel_size": tuple(kernel_size)})
 
 
+def _input_shape(op_name: str, nd: int, x: Any) -> tuple[int, ...]:
+    """``x``'s shape, checked to be ``(N, C, L)`` or ``(N, C, H, W)`` (``nd`` 1 or 2)."""
+    shape = np.shape(unwrap(x))
+    if len(shape) != nd + 2:
+        layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+        raise ValueError(f"{op_name}: input must have shape {layout}, got {shape}")
+    return shape
+
+
 def _check_conv(
     op_name: str, nd: int, x: Any, weight: Any, bias: Any, groups: Any, transposed: bool
 ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
     """Shapes of ``x`` and ``weight`` and ``groups``, checked; clear errors otherwise."""
-    x_shape, w_shape = np.shape(unwrap(x)), np.shape(unwrap(weight))
-    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-    if len(x_shape) != nd + 2:
-        raise ValueError(f"{op_name}: input must have shape {layout}, got {x_shape}")
+    x_shape, w_shape = _input_shape(op_name, nd, x), np.shape(unwrap(weight))
     if len(w_shape) != nd + 2:
         want = "(C_in, C_out/groups, *kernel)" if transposed else "(C_out, C_in/groups, *kernel)"
         raise ValueError(f"{op_name}: weight must have shape {want}, got {w_shape}")
@@ -929,10 +935,7 @@ def _pool_args(
     op_name: str, nd: int, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any
 ) -> dict[str, Any]:
     """Checked pooling geometry (``stride=None``: the kernel size, as PyTorch)."""
-    shape = np.shape(unwrap(x))
-    if len(shape) != nd + 2:
-        layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-        raise ValueError(f"{op_name}: input must have shape {layout}, got {shape}")
+    shape = _input_shape(op_name, nd, x)
     kernel = positive(kernel_size, nd, "kernel_size", op_name)
     stride, dilation = _strides(op_name, nd, kernel if stride is None else stride, dilation)
     pairs = symmetric(padding, nd, op_name)
