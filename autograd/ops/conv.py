@@ -703,6 +703,7 @@ def _divisor(
     kernel: Sequence[int],
     stride: Sequence[int],
     padding: Pairs,
+    out_hw: Sequence[int],
     count_include_pad: bool,
     dtype: np.dtype,
 ) -> Any:
@@ -711,7 +712,6 @@ def _divisor(
     if count_include_pad or not any(lo or hi for lo, hi in padding):
         return kernel[0] * kernel[1]
     ones = _padded(np.ones((1, 1, *spatial), dtype), padding)
-    out_hw = output_shape(tuple(spatial), tuple(kernel), tuple(stride), padding, (1, 1), "avg_pool")
     return _window_sum(ones, kernel, stride, out_hw)[0, 0]
 
 
@@ -729,7 +729,7 @@ def avg_pool_forward(
     x4 = _lift(x)
     out_hw = output_shape(x4.shape[2:], kernel, stride, padding, (1, 1), "avg_pool")
     total = _window_sum(_padded(x4, padding), kernel, stride, out_hw)
-    total /= _divisor(x4.shape[2:], kernel, stride, padding, count_include_pad, x.dtype)
+    total /= _divisor(x4.shape[2:], kernel, stride, padding, out_hw, count_include_pad, x.dtype)
     return _lower(total, nd)
 
 
@@ -747,7 +747,7 @@ def avg_pool_scatter_forward(
     kernel, stride, padding, shape = _lift_params(kernel_size, stride, padding, shape)
     g4 = _lift(g)
     n, c, oh, ow = g4.shape
-    share = g4 / _divisor(shape, kernel, stride, padding, count_include_pad, g.dtype)
+    share = g4 / _divisor(shape, kernel, stride, padding, (oh, ow), count_include_pad, g.dtype)
     cols = np.broadcast_to(share[:, :, None, None], (n, c, *kernel, oh, ow))
     return _lower(_col2im(cols, shape, stride, padding, (1, 1)), nd)
 
