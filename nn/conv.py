@@ -27,15 +27,28 @@ from .module import Module, Parameter
 
 def check_input(layer: Module, x: Any, layouts: dict[int, str], channels: int | None) -> ag.Tensor:
     """``x`` as a Tensor, or ``ValueError`` naming the layer, the expected and the given
-    shape (``layouts``: ndim -> layout; ``channels``: the size of axis 1, if fixed)."""
+    shape (``layouts``: ndim -> layout, whose ``{}`` stands for ``channels``, the size of
+    axis 1 if fixed, else ``C``; formatted only for the error)."""
     x = ag.as_tensor(x)
     if x.ndim not in layouts or (channels is not None and x.shape[1] != channels):
-        expected = " or ".join(layouts.values())
+        size = "C" if channels is None else channels
+        expected = " or ".join(layout.format(size) for layout in layouts.values())
         raise ValueError(
             f"{type(layer).__name__}({layer.extra_repr()}): expected input of shape "
             f"{expected}, got {x.shape}"
         )
     return x
+
+
+def check_positive_int(owner: str, label: str, value: Any) -> None:
+    """``ValueError`` (``"{owner}: {label} must be a positive int, ..."``) unless ``value``
+    is an int above 0."""
+    if not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{owner}: {label} must be a positive int, got {value!r}")
+
+
+#: The input layout of the 1-d and 2-d layers (``{}``: the channels, ``C`` if not fixed).
+_LAYOUTS = {1: {3: "(N, {}, L)"}, 2: {4: "(N, {}, H, W)"}}
 
 
 class _ConvNd(Module):
@@ -61,31 +74,11 @@ class _ConvNd(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        self._setup(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            dtype, rng, 0,
-        )  # fmt: skip
-
-    def _setup(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any,
-        padding: Any,
-        dilation: Any,
-        groups: int,
-        bias: bool,
-        dtype: Any,
-        rng: Rng,
-        output_padding: Any,
-    ) -> None:
         name = type(self).__name__
-        for label, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
-        if not isinstance(groups, (int, np.integer)) or groups <= 0:
-            raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+        for label, value in (
+            ("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)
+        ):  # fmt: skip
+            check_positive_int(name, label, value)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{name}: groups={groups} must divide in_channels ({in_channels}) and "
@@ -98,7 +91,7 @@ class _ConvNd(Module):
             padding if isinstance(padding, str) else as_tuple(padding, self.nd, "padding", name)
         )
         self.dilation = as_tuple(dilation, self.nd, "dilation", name)
-        self.output_padding = as_tuple(output_padding, self.nd, "output_padding", name)
+        self.output_padding = (0,) * self.nd  # ConvTranspose2d sets its own
         if self.transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -121,10 +114,7 @@ class _ConvNd(Module):
         )  # fmt: skip
 
     def _input(self, x: Any) -> ag.Tensor:
-        layout = "(N, {}, L)" if self.nd == 1 else "(N, {}, H, W)"
-        return check_input(
-            self, x, {self.nd + 2: layout.format(self.in_channels)}, self.in_channels
-        )
+        return check_input(self, x, _LAYOUTS[self.nd], self.in_channels)
 
     def extra_repr(self) -> str:
         """PyTorch's: channels, ``kernel_size``, ``stride`` and the non-default options."""
@@ -177,11 +167,12 @@ class ConvTranspose2d(_ConvNd):
         dtype: Any = np.float32,
         rng: Rng = None,
     ) -> None:
-        Module.__init__(self)
-        self._setup(
+        extra = as_tuple(output_padding, self.nd, "output_padding", type(self).__name__)
+        super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            dtype, rng, output_padding,
+            dtype=dtype, rng=rng,
         )  # fmt: skip
+        self.output_padding = extra
 
     def forward(self, x: Any) -> ag.Tensor:
         """``conv_transpose2d(x, weight, bias)`` with this layer's geometry."""
@@ -203,8 +194,7 @@ class _Pool(Module):
         self.padding = padding
 
     def _input(self, x: Any) -> ag.Tensor:
-        layout = "(N, C, L)" if self.nd == 1 else "(N, C, H, W)"
-        return check_input(self, x, {self.nd + 2: layout}, None)
+        return check_input(self, x, _LAYOUTS[self.nd], None)
 
     def extra_repr(self) -> str:
         """``kernel_size=..., stride=..., padding=...``."""

@@ -17,7 +17,7 @@ import autograd as ag
 from autograd.random import Rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
-from .conv import check_input
+from .conv import check_input, check_positive_int
 from .module import Module, Parameter
 
 
@@ -44,10 +44,7 @@ class _BatchNorm(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
-            raise ValueError(
-                f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}"
-            )
+        check_positive_int(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         _affine(self, self.num_features, affine, dtype)  # rng: the initialisation is fixed
@@ -61,8 +58,7 @@ class _BatchNorm(Module):
     def forward(self, x: Any) -> ag.Tensor:
         """Normalise with the batch's statistics (training, updating the running ones) or
         with the running statistics (``eval()``)."""
-        layouts = {n: layout.format(self.num_features) for n, layout in self.layouts.items()}
-        x = check_input(self, x, layouts, self.num_features)
+        x = check_input(self, x, self.layouts, self.num_features)
         factor = self.momentum
         if self.training and self.track_running_stats:
             with ag.no_grad():  # in place: a compiled step (ag.compile) replays the count
@@ -122,8 +118,7 @@ class GroupNorm(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        if not isinstance(num_groups, (int, np.integer)) or num_groups <= 0:
-            raise ValueError(f"GroupNorm: num_groups must be a positive int, got {num_groups!r}")
+        check_positive_int("GroupNorm", "num_groups", num_groups)
         if num_channels % num_groups:
             raise ValueError(
                 f"GroupNorm: num_groups={num_groups} must divide num_channels ({num_channels})"

@@ -370,8 +370,7 @@ def conv_weight_forward(
     rows = cols.reshape(n, groups, -1, oh * ow)
     grads = np.matmul(g4.reshape(n, groups, o // groups, oh * ow), rows.swapaxes(2, 3))
     WORKSPACE.give(cols)
-    weight = grads.sum(axis=0).reshape(o, -1, *kernel)
-    return weight[:, :, 0] if nd == 1 else weight
+    return _lower(grads.sum(axis=0).reshape(o, -1, *kernel), nd)
 
 
 # ---------------------------------------------------------------- convolution rules
@@ -495,14 +494,20 @@ def conv_weight(x: Any, g: Any, *, kernel_size: tuple[int, ...], **geometry: Any
     return apply_binary(CONV_WEIGHT, x, g, {**geometry, "kernel_size": tuple(kernel_size)})
 
 
+def _input_shape(op_name: str, nd: int, x: Any) -> tuple[int, ...]:
+    """``x``'s shape, checked to be ``(N, C, L)`` or ``(N, C, H, W)`` (``nd`` 1 or 2)."""
+    shape = np.shape(unwrap(x))
+    if len(shape) != nd + 2:
+        layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+        raise ValueError(f"{op_name}: input must have shape {layout}, got {shape}")
+    return shape
+
+
 def _check_conv(
     op_name: str, nd: int, x: Any, weight: Any, bias: Any, groups: Any, transposed: bool
 ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
     """Shapes of ``x`` and ``weight`` and ``groups``, checked; clear errors otherwise."""
-    x_shape, w_shape = np.shape(unwrap(x)), np.shape(unwrap(weight))
-    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-    if len(x_shape) != nd + 2:
-        raise ValueError(f"{op_name}: input must have shape {layout}, got {x_shape}")
+    x_shape, w_shape = _input_shape(op_name, nd, x), np.shape(unwrap(weight))
     if len(w_shape) != nd + 2:
         want = "(C_in, C_out/groups, *kernel)" if transposed else "(C_out, C_in/groups, *kernel)"
         raise ValueError(f"{op_name}: weight must have shape {want}, got {w_shape}")
@@ -698,6 +703,7 @@ def _divisor(
     kernel: Sequence[int],
     stride: Sequence[int],
     padding: Pairs,
+    out_hw: Sequence[int],
     count_include_pad: bool,
     dtype: np.dtype,
 ) -> Any:
@@ -706,7 +712,6 @@ def _divisor(
     if count_include_pad or not any(lo or hi for lo, hi in padding):
         return kernel[0] * kernel[1]
     ones = _padded(np.ones((1, 1, *spatial), dtype), padding)
-    out_hw = output_shape(tuple(spatial), tuple(kernel), tuple(stride), padding, (1, 1), "avg_pool")
     return _window_sum(ones, kernel, stride, out_hw)[0, 0]
 
 
@@ -724,7 +729,7 @@ def avg_pool_forward(
     x4 = _lift(x)
     out_hw = output_shape(x4.shape[2:], kernel, stride, padding, (1, 1), "avg_pool")
     total = _window_sum(_padded(x4, padding), kernel, stride, out_hw)
-    total /= _divisor(x4.shape[2:], kernel, stride, padding, count_include_pad, x.dtype)
+    total /= _divisor(x4.shape[2:], kernel, stride, padding, out_hw, count_include_pad, x.dtype)
     return _lower(total, nd)
 
 
@@ -742,7 +747,7 @@ def avg_pool_scatter_forward(
     kernel, stride, padding, shape = _lift_params(kernel_size, stride, padding, shape)
     g4 = _lift(g)
     n, c, oh, ow = g4.shape
-    share = g4 / _divisor(shape, kernel, stride, padding, count_include_pad, g.dtype)
+    share = g4 / _divisor(shape, kernel, stride, padding, (oh, ow), count_include_pad, g.dtype)
     cols = np.broadcast_to(share[:, :, None, None], (n, c, *kernel, oh, ow))
     return _lower(_col2im(cols, shape, stride, padding, (1, 1)), nd)
 
@@ -930,10 +935,7 @@ def _pool_args(
     op_name: str, nd: int, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any
 ) -> dict[str, Any]:
     """Checked pooling geometry (``stride=None``: the kernel size, as PyTorch)."""
-    shape = np.shape(unwrap(x))
-    if len(shape) != nd + 2:
-        layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-        raise ValueError(f"{op_name}: input must have shape {layout}, got {shape}")
+    shape = _input_shape(op_name, nd, x)
     kernel = positive(kernel_size, nd, "kernel_size", op_name)
     stride, dilation = _strides(op_name, nd, kernel if stride is None else stride, dilation)
     pairs = symmetric(padding, nd, op_name)
@@ -1071,10 +1073,6 @@ def _pad_forward(x: ndarray, pad_width: Pairs, mode: str, constant_values: float
     if mode == "constant":
         return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
     return np.pad(x, pad_width, mode=mode)
-
-
-def _crop(pad_width: Pairs) -> tuple[slice, ...]:
-    return tuple(slice(lo, lo + n) for (lo, _), n in pad_width)
 
 
 def _pad_vjp(

@@ -22,6 +22,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply
 from ..tensor import Tensor, unwrap
+from .normalization import moments, standardised_grad
 
 
 def _layer_norm(
@@ -56,16 +57,13 @@ def _layer_norm_vjp(
     _residual: dict[str, Any],
 ) -> tuple[Any, Any, Any]:
     if not isinstance(x, Tensor):  # first order: the forward's statistics
-        mean, rstd = _residual["mean"], _residual["rstd"]
+        rstd = _residual["rstd"]
+        xhat = (x - _residual["mean"]) * rstd
     else:  # create_graph: the same statistics as differentiable functions of x
-        mean = x.mean(axis=axes, keepdims=True)
-        rstd = (((x - mean) * (x - mean)).mean(axis=axes, keepdims=True) + eps) ** -0.5
-    xhat = (x - mean) * rstd
+        centred, _, _, rstd = moments(x, axes, eps)
+        xhat = centred * rstd
     gw = g if weight is None else g * weight
-    dx = rstd * (
-        gw - gw.mean(axis=axes, keepdims=True) - xhat * (gw * xhat).mean(axis=axes, keepdims=True)
-    )
-    return dx, None if weight is None else g * xhat, g
+    return standardised_grad(gw, xhat, rstd, axes), None if weight is None else g * xhat, g
 
 
 LAYER_NORM = Primitive(

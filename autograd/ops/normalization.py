@@ -44,14 +44,27 @@ def _statistic_view(x_shape: tuple[int, ...], groups: int | None) -> tuple[tuple
     return (n, groups, -1), (2,)
 
 
+def moments(x: Any, axes: Any, eps: float) -> tuple[Any, Any, Any, Any]:
+    """``(x - μ, μ, σ², 1/sqrt(σ² + ε))`` over ``axes`` (biased ``σ²``, dims kept), on
+    ndarrays or Tensors: the statistics of batch, group and layer norm."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    return centred, mean, var, (var + eps) ** -0.5
+
+
+def standardised_grad(g: Any, xhat: Any, inv_std: Any, axes: Any) -> Any:
+    """The closed-form VJP in ``x`` of ``x̂ = (x - μ) inv_std`` (statistics over ``axes``)
+    for the cotangent ``g`` of ``x̂``: ``inv_std (g - mean g - x̂ mean(g x̂))``."""
+    return inv_std * (
+        g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True)
+    )
+
+
 def _standardise(x: Any, groups: int | None, eps: float) -> tuple[Any, Any, Any, Any]:
     """``(x̂ viewed (N, C, -1), μ, σ², 1/sqrt(σ² + ε))`` on ndarrays or Tensors."""
     view, axes = _statistic_view(x.shape, groups)
-    grouped = x.reshape(view)
-    mean = grouped.mean(axis=axes, keepdims=True)
-    centred = grouped - mean
-    var = (centred * centred).mean(axis=axes, keepdims=True)
-    inv_std = (var + eps) ** -0.5
+    centred, mean, var, inv_std = moments(x.reshape(view), axes, eps)
     return (centred * inv_std).reshape(x.shape[0], x.shape[1], -1), mean, var, inv_std
 
 
@@ -82,12 +95,7 @@ def _normalize_vjp(
     dweight = None if weight is None else (g3 * xhat).sum(axis=(0, 2))
     dbias = None if bias is None else g3.sum(axis=(0, 2))
     scaled = (g3 if weight is None else g3 * weight.reshape(-1, 1)).reshape(view)
-    xhat = xhat.reshape(view)
-    dx = inv_std * (
-        scaled
-        - scaled.mean(axis=axes, keepdims=True)
-        - xhat * (scaled * xhat).mean(axis=axes, keepdims=True)
-    )
+    dx = standardised_grad(scaled, xhat.reshape(view), inv_std, axes)
     return dx.reshape(x.shape), dweight, dbias
 
 
