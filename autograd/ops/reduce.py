@@ -21,7 +21,7 @@ from ..optable import op
 from ..primitive import Primitive, apply, apply_unary
 from ..tensor import Axis, Tensor, unwrap
 from . import elementwise
-from .axes import check_axis, keepdims_shape, normalize_axis, torch_keywords
+from .axes import check_axis, keepdims_shape, normalize_axis, torch_keywords, torch_name
 from .elementwise import constant_primitive
 from .shape import GETITEM, squeeze, take_along_axis
 
@@ -294,7 +294,7 @@ def _extremum(
         )
     if dim is None:
         return _reduce(prim, x, axis, keepdims, None, keepdim)
-    torch_keywords(prim.name, axis, None, dim, None)  # refuses axis= and dim= together
+    torch_name(prim.name, axis, dim)  # refuses axis= and dim= together
     data = unwrap(x)
     dim = check_axis(dim, np.ndim(data))
     indices = apply(constant_primitive(find), (data,), {"axis": dim, "keepdims": True})
