@@ -3,7 +3,8 @@
 Negative axes count from the end; an axis out of range raises numpy's ``AxisError``
 (a ``ValueError`` and an ``IndexError``, so numpy's and PyTorch's habits both catch
 it) and never wraps around. PyTorch's keyword ``dim=`` (and ``keepdim=``) names the
-same thing as numpy's ``axis=`` (``keepdims=``): :func:`torch_keywords` reads them.
+same thing as numpy's ``axis=`` (``keepdims=``): :func:`torch_keywords` reads them
+(:func:`torch_name` any other argument PyTorch names differently).
 """
 
 from __future__ import annotations
@@ -46,19 +47,26 @@ def keepdims_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def torch_name(name: str, value: Any, torch_value: Any, default: Any = None) -> Any:
+    """One argument given by numpy's name (``value``) or PyTorch's (``torch_value``:
+    ``dim=``, ``dims=``, ``shifts=``, ``min=``, ``diagonal=``), None when not given.
+
+    ``default`` is the op's default for ``value``; a ``value`` other than it together
+    with ``torch_value`` is ambiguous and raises ``TypeError``.
+    """
+    if torch_value is None:
+        return value
+    if value != default:
+        raise TypeError(
+            f"{name}: got {value!r} and {torch_value!r} for one argument (by its numpy name "
+            f"and its PyTorch name); give one"
+        )
+    return torch_value
+
+
 def torch_keywords(
     name: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any, default: Any = None
 ) -> tuple[Any, Any]:
-    """``(axis, keepdims)`` from numpy's keywords or PyTorch's ``dim=``/``keepdim=``.
-
-    ``default`` is the op's default ``axis``; an ``axis`` other than it together with
-    ``dim`` is ambiguous and raises ``TypeError``.
-    """
-    if dim is not None:
-        if axis != default:
-            raise TypeError(
-                f"{name}: got {axis!r} and {dim!r} for one argument (by its numpy name and "
-                f"its PyTorch name); give one"
-            )
-        axis = dim
-    return axis, keepdims if keepdim is None else keepdim
+    """``(axis, keepdims)`` from numpy's keywords or PyTorch's ``dim=``/``keepdim=``
+    (``axis`` and ``dim`` as :func:`torch_name` reads them)."""
+    return torch_name(name, axis, dim, default), keepdims if keepdim is None else keepdim

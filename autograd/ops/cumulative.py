@@ -15,7 +15,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply, apply_unary
 from ..tensor import Tensor, unwrap
-from .axes import check_axis, torch_keywords
+from .axes import check_axis, torch_name
 from .elementwise import constant_primitive
 from .reduce import ValuesIndices, exclusive_cumprod
 from .shape import GETITEM, RESHAPE, flatten, take_along_axis
@@ -61,7 +61,7 @@ CUMPROD = Primitive(
 
 def _along(x: Any, axis: Any, dim: Any, name: str) -> tuple[Any, int]:
     """``x`` and the axis to run along (``x`` flattened when the axis is None)."""
-    axis, _ = torch_keywords(name, axis, None, dim, None)
+    axis = torch_name(name, axis, dim)
     if axis is None:
         return flatten(x), 0
     return x, check_axis(axis, np.ndim(unwrap(x)))

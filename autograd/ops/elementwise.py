@@ -21,7 +21,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import FLOAT_SCALARS, Primitive, apply, apply_binary, apply_unary, unchanged
 from ..tensor import Tensor, unwrap
-from .axes import torch_keywords
+from .axes import torch_name
 
 ArrayLike = Any
 
@@ -410,8 +410,8 @@ def clip(
     ``min=``/``max=`` are numpy's and PyTorch's keywords for ``lo``/``hi``; ``clamp`` is
     PyTorch's name (``x.clamp(min=0)``)."""
     if min is not None or max is not None:
-        lo, _ = torch_keywords("clip", lo, None, min, None)
-        hi, _ = torch_keywords("clip", hi, None, max, None)
+        lo = torch_name("clip", lo, min)
+        hi = torch_name("clip", hi, max)
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi (or min= and max=)")
     return apply_unary(CLIP, x, {"lo": unwrap(lo), "hi": unwrap(hi)})

@@ -18,7 +18,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply, apply_binary, unchanged
 from ..tensor import Tensor, unwrap
-from .axes import check_axis, torch_keywords
+from .axes import check_axis, torch_name
 from .einstein import EINSUM, LETTERS, einsum
 from .elementwise import MULTIPLY, WHERE, multiply, where
 from .reduce import SUM, sum
@@ -145,7 +145,7 @@ def outer(a: Any, b: Any) -> Tensor:
 
 
 def _triangle(name: str, x: Any, k: int, diagonal: Any, lower: bool) -> Tensor:
-    k, _ = torch_keywords(name, k, None, diagonal, None, default=0)
+    k = torch_name(name, k, diagonal, 0)
     shape = np.shape(unwrap(x))
     if not shape:
         raise ValueError(f"{name}: needs a matrix (or, as numpy, a vector), got a 0-d tensor")

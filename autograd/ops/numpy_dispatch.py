@@ -235,10 +235,11 @@ def _op_arguments(
 ) -> tuple[list[Any], dict[str, Any]]:
     """numpy's arguments as the op takes them: the first ``n_positional`` by position,
     the others by name (``renames`` applied), those left at numpy's default dropped."""
-    parameters = _signature(func).parameters
+    signature = _signature(func)
+    parameters = signature.parameters
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
-    for i, (name, value) in enumerate(_signature(func).bind(*args, **kwargs).arguments.items()):
+    for i, (name, value) in enumerate(signature.bind(*args, **kwargs).arguments.items()):
         parameter = parameters[name]
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
             positional.extend(value)

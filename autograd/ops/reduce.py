@@ -21,7 +21,7 @@ from ..optable import op
 from ..primitive import Primitive, apply, apply_unary
 from ..tensor import Axis, Tensor, unwrap
 from . import elementwise
-from .axes import check_axis, keepdims_shape, normalize_axis, torch_keywords
+from .axes import check_axis, keepdims_shape, normalize_axis, torch_keywords, torch_name
 from .elementwise import constant_primitive
 from .shape import GETITEM, squeeze, take_along_axis
 
@@ -294,7 +294,7 @@ def _extremum(
         )
     if dim is None:
         return _reduce(prim, x, axis, keepdims, None, keepdim)
-    torch_keywords(prim.name, axis, None, dim, None)  # refuses axis= and dim= together
+    torch_name(prim.name, axis, dim)  # refuses axis= and dim= together
     data = unwrap(x)
     dim = check_axis(dim, np.ndim(data))
     indices = apply(constant_primitive(find), (data,), {"axis": dim, "keepdims": True})
@@ -455,9 +455,10 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Ten
 
 # ---------------------------------------------------------------- not differentiable
 def _non_differentiable_reduction(
-    find: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any, name: str, many: bool
+    find: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any, many: bool
 ) -> Tensor:
-    axis, keepdims = torch_keywords(name, axis, keepdims, dim, keepdim)
+    """numpy's ``find`` (``argmax``, ``any``...) over ``axis``: one axis, or ``many``."""
+    axis, keepdims = torch_keywords(find.__name__, axis, keepdims, dim, keepdim)
     data = unwrap(x)
     if axis is not None:
         axis = normalize_axis(axis, np.ndim(data)) if many else check_axis(axis, np.ndim(data))
@@ -470,9 +471,7 @@ def argmax(
 ) -> Tensor:
     """Indices of the maxima along ``axis`` (of the flattened values when None); an int
     tensor, not differentiable."""
-    return _non_differentiable_reduction(
-        np.argmax, x, axis, keepdims, dim, keepdim, "argmax", False
-    )
+    return _non_differentiable_reduction(np.argmax, x, axis, keepdims, dim, keepdim, False)
 
 
 @op()
@@ -481,9 +480,7 @@ def argmin(
 ) -> Tensor:
     """Indices of the minima along ``axis`` (of the flattened values when None); an int
     tensor, not differentiable."""
-    return _non_differentiable_reduction(
-        np.argmin, x, axis, keepdims, dim, keepdim, "argmin", False
-    )
+    return _non_differentiable_reduction(np.argmin, x, axis, keepdims, dim, keepdim, False)
 
 
 @op()
@@ -491,7 +488,7 @@ def any(  # noqa: A001
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
 ) -> Tensor:
     """Whether any element along ``axis`` is true (nonzero); a bool tensor."""
-    return _non_differentiable_reduction(np.any, x, axis, keepdims, dim, keepdim, "any", True)
+    return _non_differentiable_reduction(np.any, x, axis, keepdims, dim, keepdim, True)
 
 
 @op()
@@ -499,4 +496,4 @@ def all(  # noqa: A001
     x: Any, axis: Axis = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None
 ) -> Tensor:
     """Whether every element along ``axis`` is true (nonzero); a bool tensor."""
-    return _non_differentiable_reduction(np.all, x, axis, keepdims, dim, keepdim, "all", True)
+    return _non_differentiable_reduction(np.all, x, axis, keepdims, dim, keepdim, True)

@@ -17,7 +17,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply, apply_binary, apply_unary, unchanged
 from ..tensor import Tensor, unwrap
-from .axes import check_axis, normalize_axis, torch_keywords
+from .axes import check_axis, normalize_axis, torch_name
 
 
 def _reshape_back(xp: Any, g: Any, out: Any, x: Any, **params: Any) -> Any:
@@ -222,7 +222,7 @@ def expand_dims(x: Any, axis: int | tuple[int, ...] | None = None, *, dim: Any =
     """Insert length-1 axes at the positions ``axis`` of the result; ``unsqueeze(x, dim)``
     is PyTorch's name for it."""
     if dim is not None:
-        axis, _ = torch_keywords("expand_dims", axis, None, dim, None)
+        axis = torch_name("expand_dims", axis, dim)
     if axis is None:
         raise TypeError("expand_dims: give the position of the new axis (axis= or dim=)")
     return apply_unary(EXPAND_DIMS, x, {"axis": axis})
@@ -234,7 +234,7 @@ def squeeze(x: Any, axis: int | tuple[int, ...] | None = None, *, dim: Any = Non
     another length raises, as numpy. With PyTorch's ``dim=``, PyTorch's rule: axes
     of another length are left as they are."""
     if dim is not None:
-        axis, _ = torch_keywords("squeeze", axis, None, dim, None)
+        axis = torch_name("squeeze", axis, dim)
         shape = np.shape(unwrap(x))
         axis = tuple(a for a in normalize_axis(axis, len(shape)) if shape[a] == 1)
     return apply_unary(SQUEEZE, x, {"axis": axis})
@@ -305,7 +305,7 @@ def _join_axis(tensors: Sequence[Any], axis: int, extra: int, op_name: str) -> i
 def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing ``axis``; ``cat(tensors, dim)`` is PyTorch's name."""
     if dim is not None:
-        axis, _ = torch_keywords("concatenate", axis, None, dim, None, default=0)
+        axis = torch_name("concatenate", axis, dim, 0)
     return apply(CONCATENATE, tuple(tensors), {"axis": _join_axis(tensors, axis, 0, "concatenate")})
 
 
@@ -313,7 +313,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None
 def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join same-shape tensors along a new ``axis``."""
     if dim is not None:
-        axis, _ = torch_keywords("stack", axis, None, dim, None, default=0)
+        axis = torch_name("stack", axis, dim, 0)
     return apply(STACK, tuple(tensors), {"axis": _join_axis(tensors, axis, 1, "stack")})
 
 
@@ -321,7 +321,7 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
 def flip(x: Any, axis: Any = None, *, dims: Any = None) -> Tensor:
     """Reverse the order of the elements along ``axis`` (every axis when None), as
     ``np.flip``; ``dims=`` is PyTorch's name for ``axis``."""
-    axis, _ = torch_keywords("flip", axis, None, dims, None)
+    axis = torch_name("flip", axis, dims)
     axis = normalize_axis(axis, _ndim(x))
     return apply_unary(FLIP, x, {"axis": axis})
 
@@ -333,8 +333,8 @@ def roll(
     """Shift the elements cyclically by ``shift`` along ``axis`` (of the flattened values
     when None), as ``np.roll``; ``shift`` and ``axis`` may be tuples of equal length.
     ``shifts=``/``dims=`` are PyTorch's names."""
-    shift, _ = torch_keywords("roll", shift, None, shifts, None)
-    axis, _ = torch_keywords("roll", axis, None, dims, None)
+    shift = torch_name("roll", shift, shifts)
+    axis = torch_name("roll", axis, dims)
     if shift is None:
         raise TypeError("roll: give the shift (shift= or shifts=)")
     if isinstance(axis, Sequence):
@@ -354,7 +354,7 @@ def split(
     of split points. With PyTorch's ``dim=``, PyTorch's meaning: an int is the length
     of each piece (the last may be shorter), a list the lengths of the pieces."""
     torch_style = dim is not None
-    axis, _ = torch_keywords("split", axis, None, dim, None, default=0)
+    axis = torch_name("split", axis, dim, 0)
     shape = np.shape(unwrap(x))
     axis = check_axis(axis, len(shape))
     bounds = (_piece_bounds if torch_style else _section_bounds)(

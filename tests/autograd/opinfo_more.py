@@ -13,11 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 from opinfo import (
-    BINARY_SHAPES,
     UNARY_SHAPES,
     OpInfo,
     Sample,
     Shape,
+    _binary,
+    _unary,
     away_from_zero,
     distinct,
     normal,
@@ -76,14 +77,6 @@ def distinct_magnitudes(rng: np.random.Generator, shapes: Sequence[Shape]) -> li
 
 
 # ------------------------------------------------------------------ helpers
-def _unary(name: str, func, sampler=normal, **kw) -> OpInfo:
-    return OpInfo(name, func, samples(*UNARY_SHAPES), sampler=sampler, **kw)
-
-
-def _binary(name: str, func, sampler=normal) -> OpInfo:
-    return OpInfo(name, func, samples(*BINARY_SHAPES), sampler=sampler, broadcasts=True)
-
-
 def concatenate_scaled(x: ag.Tensor, **kwargs) -> ag.Tensor:
     """``split``'s pieces joined again, piece ``i`` scaled by ``i + 1``: each piece must
     carry its own gradient back."""

@@ -95,6 +95,21 @@ def test_dim_and_keepdim_are_axis_and_keepdims(name):
         getattr(x, name)(axis=1, dim=2)
 
 
+@pytest.mark.parametrize(
+    "both",
+    [
+        lambda x: ag.clip(x, 0.0, min=0.5),
+        lambda x: ag.roll(x, 1, shifts=2),
+        lambda x: ag.tril(x, 1, diagonal=2),
+        lambda x: ag.concatenate([x, x], 1, dim=2),
+        lambda x: ag.flip(x, 0, dims=1),
+    ],
+)
+def test_an_argument_by_both_its_names_is_refused(both):
+    with pytest.raises(TypeError, match="one argument"):
+        both(leaf())
+
+
 def test_softmax_cumsum_split_take_dim():
     x = leaf()
     np.testing.assert_array_equal(x.softmax(dim=1).numpy(), ag.softmax(x, axis=1).numpy())
