@@ -22,6 +22,7 @@ from autograd.random import Rng, as_rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from . import init
+from .checks import check_size
 from .module import Module, Parameter
 
 
@@ -38,13 +39,6 @@ def check_input(layer: Module, x: Any, layouts: dict[int, str], channels: int | 
             f"{expected}, got {x.shape}"
         )
     return x
-
-
-def check_positive_int(owner: str, label: str, value: Any) -> None:
-    """``ValueError`` (``"{owner}: {label} must be a positive int, ..."``) unless ``value``
-    is an int above 0."""
-    if not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: {label} must be a positive int, got {value!r}")
 
 
 #: The input layout of the 1-d and 2-d layers (``{}``: the channels, ``C`` if not fixed).
@@ -78,7 +72,7 @@ class _ConvNd(Module):
         for label, value in (
             ("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)
         ):  # fmt: skip
-            check_positive_int(name, label, value)
+            check_size(name, label, value)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{name}: groups={groups} must divide in_channels ({in_channels}) and "

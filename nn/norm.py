@@ -17,7 +17,8 @@ import autograd as ag
 from autograd.random import Rng
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
-from .conv import check_input, check_positive_int
+from .checks import check_size
+from .conv import check_input
 from .module import Module, Parameter
 
 
@@ -44,7 +45,7 @@ class _BatchNorm(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        check_positive_int(type(self).__name__, "num_features", num_features)
+        check_size(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         _affine(self, self.num_features, affine, dtype)  # rng: the initialisation is fixed
@@ -118,7 +119,7 @@ class GroupNorm(Module):
         rng: Rng = None,
     ) -> None:
         super().__init__()
-        check_positive_int("GroupNorm", "num_groups", num_groups)
+        check_size("GroupNorm", "num_groups", num_groups)
         if num_channels % num_groups:
             raise ValueError(
                 f"GroupNorm: num_groups={num_groups} must divide num_channels ({num_channels})"

@@ -296,3 +296,21 @@ def _grads(fn, x):
 def test_layer_errors_name_the_layer_and_the_shapes(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Conv2d(True, 4, 3),
+        lambda: nn.Conv1d(2, 4, 3, groups=True),
+        lambda: nn.BatchNorm2d(True),
+        lambda: nn.GroupNorm(True, 4),
+    ],
+    ids=["in_channels", "groups", "num_features", "num_groups"],
+)
+def test_a_bool_is_not_a_size_for_conv_and_norm_layers(make):
+    # issue 13's rule for every nn size (True == 1 would build a one-channel layer)
+    with pytest.raises(
+        ValueError, match=r"must be a positive int, got True \(a bool is not a size\)"
+    ):
+        make()
