@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import autograd as ag
-from autograd.ops.activation import GELU_APPROXIMATIONS
+from autograd.ops.activation import check_gelu_approximation
 
 from . import functional as F  # noqa: N812 - PyTorch's alias
 from .module import Module
@@ -20,10 +20,7 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate not in GELU_APPROXIMATIONS:
-            raise ValueError(
-                f"GELU: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}"
-            )
+        check_gelu_approximation("GELU", approximate)
         self.approximate = approximate
 
     def forward(self, x: Any) -> ag.Tensor:

@@ -35,6 +35,14 @@ _CUBIC = 0.044715  # the tanh approximation's cubic coefficient
 GELU_APPROXIMATIONS = ("none", "tanh")
 
 
+def check_gelu_approximation(where: str, approximate: str) -> None:
+    """``ValueError`` naming ``where`` unless ``approximate`` is one of GELU's."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(
+            f"{where}: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}"
+        )
+
+
 def _gelu_inner(xp: Any, x: Any, approximate: str) -> Any:
     """What both the value and the slope need: ``Phi(x)`` (exact) or ``tanh(u(x))``."""
     if approximate == "tanh":
@@ -128,10 +136,7 @@ LOGSIGMOID = Primitive(
 def gelu(x: Any, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit ``x Phi(x)`` (``Phi``: the standard normal CDF, by
     :func:`erf`); ``approximate="tanh"`` uses PyTorch's tanh approximation."""
-    if approximate not in GELU_APPROXIMATIONS:
-        raise ValueError(
-            f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}"
-        )
+    check_gelu_approximation("gelu", approximate)
     return apply_unary(GELU, x, {"approximate": approximate, "_residual": {}})
 
 

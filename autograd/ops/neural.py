@@ -13,7 +13,7 @@ import numpy as np
 from ..optable import op
 from ..primitive import Primitive, apply_binary, apply_unary
 from ..tensor import Tensor, unwrap
-from .axes import torch_keywords
+from .axes import torch_name
 from .shape import reshape, transpose
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -173,7 +173,7 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis`` (PyTorch's ``dim=``), shifted by the max
     (no overflow)."""
     if dim is not None:
-        axis, _ = torch_keywords("softmax", axis, None, dim, None, default=-1)
+        axis = torch_name("softmax", axis, dim, default=-1)
     return apply_unary(SOFTMAX, x, {"axis": axis})
 
 
@@ -181,7 +181,7 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x)`` along ``axis`` (PyTorch's ``dim=``), computed stably."""
     if dim is not None:
-        axis, _ = torch_keywords("log_softmax", axis, None, dim, None, default=-1)
+        axis = torch_name("log_softmax", axis, dim, default=-1)
     return apply_unary(LOG_SOFTMAX, x, {"axis": axis})
 
 
