@@ -273,8 +273,9 @@ def as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-def result_tensor(data: Any, node: Node | None) -> Tensor:
-    """A tensor for an op's output ``data`` (an ndarray or numpy scalar), linked to ``node``."""
+def result_tensor(data: Any, node: Node | None = None) -> Tensor:
+    """A tensor for an op's output ``data`` (an ndarray or numpy scalar), linked to ``node``
+    (none: a tensor outside any graph, as a compiled program's results and gradients)."""
     tensor = _new_tensor(Tensor)
     tensor.data = data
     tensor._node = node

@@ -34,7 +34,7 @@ from ..mode import no_grad
 from ..mode import state as _mode_state
 from ..tensor import Tensor, result_tensor
 from .errors import OtherSignature, Retrace
-from .program import Instruction, Program, Slot, TensorUse, Use
+from .program import Instruction, Program, Slot, TensorUse, Use, operand_uses
 from .signature import argument_key
 from .tracer import ArgPath, hint_of
 
@@ -74,18 +74,13 @@ def _numpy_name(fn: Any) -> str | None:
     return None
 
 
-def _new_tensor(data: Any) -> Tensor:
-    """A result tensor (no graph) holding ``data``."""
-    return result_tensor(data, None)
-
-
 class _Writer:
     """Names, bound objects and inlined expressions while one program is written out."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
         self.namespace: dict[str, Any] = {
-            "np": np, "tensor": _new_tensor, "Retrace": Retrace, "T": {}, "ndarray": np.ndarray,
+            "np": np, "tensor": result_tensor, "Retrace": Retrace, "T": {}, "ndarray": np.ndarray,
             "OtherSignature": OtherSignature, "Tensor": Tensor,
         }  # fmt: skip
         self.taken = set(self.namespace) | set(keyword.kwlist) | set(dir(builtins))
@@ -547,9 +542,32 @@ def _check(w: _Writer, name: str, value: Any, also: str = "") -> str:
     return f"if {' or '.join(tests)}: raise Retrace({name!r})"
 
 
+def _dead_arrays(program: Program) -> dict[int, list[int]]:
+    """``{k: slots}``: the tensors' arrays read at the start whose last use comes before
+    replayed call ``k`` (deleted there, so that the call, an optimizer's step, sees them
+    referred to by their tensors alone and may move them into its flat buffers)."""
+    last = {s.index: -1 for s in program.slots if s.kind == "data"}
+    for k, instruction in enumerate(program.instructions):
+        for slot in instruction.uses():
+            if slot in last:
+                last[slot] = k
+    for use in operand_uses(program.outputs):
+        last.pop(use.slot, None)
+    dead: dict[int, list[int]] = {}
+    for k, instruction in enumerate(program.instructions):
+        if instruction.kind == "call":
+            ready = [slot for slot, end in last.items() if end < k]
+            if ready:
+                dead[k] = ready
+                for slot in ready:
+                    del last[slot]
+    return dead
+
+
 def _body_lines(w: _Writer, program: Program) -> list[str]:
     uses = program.use_counts()
     inlined = _inlined(program, uses)
+    dead = _dead_arrays(program)
     instructions = program.instructions
     lines: list[str] = []
     no_grad = False  # inside a "with no_grad:" block (calls that ran with grad mode off)
@@ -558,6 +576,10 @@ def _body_lines(w: _Writer, program: Program) -> list[str]:
     for k, instruction in enumerate(instructions):
         if k in skip:
             continue
+        names = [w.names[s] for s in dead.get(k, ()) if w.names.get(s, "").isidentifier()]
+        if names:
+            code = _comment(f"del {', '.join(names)}", "last use (the update may move them)")
+            lines.append(("    " if no_grad else "") + code)
         out = instruction.outs[0] if len(instruction.outs) == 1 else None
         if out is not None and out in inlined:
             text = w.value(instruction)

@@ -136,6 +136,7 @@ class CompiledFunction:
         program.signature = key
         optimize(program, self.passes)
         function, source = build(program)
+        program.forget_values()
         self._programs[key] = (program, function, source)
         self._last = function if not kwargs else None
         self._traces += 1

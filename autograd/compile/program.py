@@ -203,6 +203,16 @@ class Program:
             counts[use.slot] += 1
         return counts
 
+    def forget_values(self) -> None:
+        """Drop the arrays seen while tracing, keeping their shapes and dtypes (a stand-in
+        with no memory of its own): a built program reads its inputs at each call and
+        makes its other values, so holding the trace's would keep a step's worth of
+        arrays alive, and parameter arrays from moving (``nn.optim``'s flat buffers).
+        Constants are kept: they are part of the program."""
+        for slot in self.slots:
+            if slot.kind != "const" and type(slot.value) is np.ndarray:
+                slot.value = np.broadcast_to(np.zeros((), slot.value.dtype), slot.value.shape)
+
     def __repr__(self) -> str:
         return (
             f"<Program {self.name}: {len(self.inputs())} inputs, "

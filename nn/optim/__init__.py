@@ -8,8 +8,9 @@ Usage::
 
 :class:`Optimizer` (``optimizer.py``) holds what they share: parameter groups,
 per-parameter state (ndarrays updated in place, the step count too), ``step`` and
-state dicts that are checked before they are loaded. Each algorithm's module holds
-its update rule, with the formula in the docstring.
+state dicts that are checked before they are loaded; ``flat.py`` the flat buffers
+that let an elementwise rule update a group of small parameters in one pass. Each
+algorithm's module holds its update rule, with the formula in the docstring.
 """
 
 from . import lr_scheduler

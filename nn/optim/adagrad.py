@@ -41,6 +41,7 @@ class Adagrad(Optimizer):
         defaults |= {"initial_accumulator_value": initial_accumulator_value, "eps": eps}
         super().__init__(params, {**defaults, "maximize": maximize})
 
+    elementwise = True
     numbers = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     flags = ("maximize",)
 

@@ -44,6 +44,7 @@ class Adam(Optimizer):
         defaults |= {"amsgrad": amsgrad, "maximize": maximize}
         super().__init__(params, {**defaults, "decoupled_weight_decay": decoupled_weight_decay})
 
+    elementwise = True
     numbers = ("lr", "eps", "weight_decay")
     flags = ("amsgrad", "maximize", "decoupled_weight_decay")
 

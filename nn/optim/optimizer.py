@@ -4,7 +4,10 @@
 (parameter groups with their own hyper-parameters), as in ``torch.optim``. ``step()``
 updates ``p.data`` in place under ``no_grad`` through the Tensor in-place methods (so
 version counters bump, and a graph that saved an old value refuses to backward);
-parameters whose ``grad`` is None are skipped.
+parameters whose ``grad`` is None are skipped. A group of small parameters whose rule
+is ``elementwise`` is updated at once, its arrays moved into flat buffers where nothing
+else can see the move (``flat.py``): the same bits, a numpy call per operation instead of
+one per operation and parameter.
 
 Per-parameter state lives in ``optimizer.state[p]`` (a dict, as PyTorch's). Every
 entry is an ndarray updated in place, the step count included (a 0-d int64 array):
@@ -28,8 +31,7 @@ import numpy as np
 import autograd as ag
 from autograd.ops.inplace import update
 
-#: The per-parameter entry that counts the steps taken (a 0-d int64 array).
-STEP = "step"
+from .flat import STEP, FlatGroup, fused_step
 
 #: How error messages name hyper-parameters (as PyTorch's do); others by their key.
 _LABELS = {"lr": "learning rate", "eps": "epsilon"}
@@ -45,10 +47,17 @@ class Optimizer:
     ``group``'s hyper-parameters) and ``_update(param, grad, state, group)`` (one step
     for one parameter; ``state["step"]``, if it has one, already counts this step).
     Fresh state (``_init_state``) is a zero step count and zeros shaped like the
-    parameter.
+    parameter. A rule that treats each element on its own sets ``elementwise``: the
+    step then updates each group of small parameters at once (``flat.py``).
     """
 
     state_keys: tuple[str, ...] = ()
+    #: Whether ``_update`` treats each element on its own, given the group's
+    #: hyper-parameters and the step count, and keeps no reference to the gradient array
+    #: it is given, so that one call over a group's parameters, gradients and state in
+    #: flat buffers gives the bits of one call per parameter. A rule that reads a whole
+    #: parameter at once (a norm, as LARS's) leaves it False.
+    elementwise: bool = False
     #: Hyper-parameters that must be real numbers >= 0, and those that must be bools.
     numbers: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
@@ -58,6 +67,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[ag.Tensor, dict[str, np.ndarray]] = {}
         self._step_count = 0  # steps taken (learning-rate schedulers check the order of calls)
+        self._flat_groups: dict[int, FlatGroup] = {}  # group index -> its flat buffers
         if isinstance(params, ag.Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params must be an iterable of tensors (e.g. "
@@ -166,18 +176,25 @@ class Optimizer:
     def _update_all(self) -> None:
         """Update every parameter that has a gradient (``step`` without the closure)."""
         states = self.state
-        with ag.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is not None:
-                        state = states.get(p)
-                        if state is None:
-                            state = states[p] = self._init_state(p, group)
-                        step = state.get(STEP)
-                        if step is not None:
-                            step += 1  # in place: the count is data (see the module docstring)
-                        self._update(p, grad.data, state, group)
+        groups = self.param_groups
+        if self.elementwise:  # fused groups need no grad mode: no graph holds the flat buffers
+            groups = []
+            for index, group in enumerate(self.param_groups):
+                if not fused_step(self, index, group):
+                    groups.append(group)
+        if groups:
+            with ag.no_grad():
+                for group in groups:
+                    for p in group["params"]:
+                        grad = p.grad
+                        if grad is not None:
+                            state = states.get(p)
+                            if state is None:
+                                state = states[p] = self._init_state(p, group)
+                            step = state.get(STEP)
+                            if step is not None:
+                                step += 1  # in place: the count is data (see the module docstring)
+                            self._update(p, grad.data, state, group)
         self._step_count += 1
 
     # ------------------------------------------------------------------ state dicts

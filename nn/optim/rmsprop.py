@@ -43,6 +43,7 @@ class RMSprop(Optimizer):
         defaults |= {"momentum": momentum, "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)
 
+    elementwise = True
     numbers = ("lr", "alpha", "eps", "weight_decay", "momentum")
     flags = ("centered", "maximize")
 

@@ -42,6 +42,7 @@ class SGD(Optimizer):
         defaults |= {"weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)
 
+    elementwise = True
     numbers = ("lr", "momentum", "dampening", "weight_decay")
     flags = ("nesterov", "maximize")
 
