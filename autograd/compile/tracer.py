@@ -483,6 +483,8 @@ class Tracer:
     def apply(self, kind: str, fn: Any, args: Any, kwargs: Any, writes: Sequence[Any] = ()) -> Any:
         """Run one numpy step of traced code (``kind`` as in the program module) on the real
         values, record it, and return its result with arrays traced."""
+        if "out" in kwargs:  # a numpy function writing into the arrays given
+            writes = self._outputs(fn, kwargs["out"])
         values = _plain(tuple(args))
         kw_values = _plain(dict(kwargs))
         if kind == "method":
@@ -499,6 +501,8 @@ class Tracer:
     def apply_ufunc(self, ufunc: np.ufunc, method: str, inputs: Any, kwargs: Any) -> Any:
         """A numpy ufunc call on traced arrays (``__array_ufunc__``)."""
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        if "out" in kwargs:
+            self._outputs(fn, kwargs["out"])
         result = fn(*_plain(tuple(inputs)), **_plain(dict(kwargs)))
         written = [inputs[0]] if method == "at" else list(kwargs.get("out", ()))
         written = tuple(u.slot for u in (self.use(w) for w in written) if isinstance(u, Use))
@@ -507,6 +511,22 @@ class Tracer:
             out = kwargs["out"]
             return out[0] if len(out) == 1 else out
         return self._recorded("ufunc", fn, inputs, kwargs, result, written)
+
+    def _outputs(self, fn: Any, out: Any) -> tuple[Any, ...]:
+        """The ``out=`` arrays of a traced numpy call, which must be traced values: a write
+        into an array made outside the trace (``np.empty(shape)`` in a rule) would replay
+        into that same array at every call, a value frozen by the trace."""
+        outs = out if isinstance(out, tuple) else (out,)
+        for array in outs:
+            if isinstance(array, np.ndarray):
+                name = getattr(fn, "__name__", repr(fn))
+                where = f"the VJP rule of '{self.vjp}'" if self.vjp else "traced numpy code"
+                raise CompileError(
+                    f"{name}(..., out=...) in {where} writes into an array the trace does not "
+                    f"know (made from shapes alone, such as np.empty(x.shape)): make it from "
+                    f"a traced value (np.empty_like(x)) so that each replay makes its own."
+                )
+        return outs
 
     def apply_inplace(self, fn: Any, target: TracedArray, other: Any) -> Any:
         """``target op= other``: writes into an array, or makes a new value for a scalar."""

@@ -23,6 +23,11 @@ def call(func: Any, *args: Any) -> Any:
     return func(*args)
 
 
+def _same(t: Any) -> Any:
+    """``t`` itself: a Tensor's values do not depend on its memory layout."""
+    return t
+
+
 NUMPY_NS = SimpleNamespace(
     exp=np.exp,
     log=np.log,
@@ -61,6 +66,7 @@ NUMPY_NS = SimpleNamespace(
     erf=special._erf,
     scatter_rows=lookup.scatter_rows_numpy,
     relu=elementwise._relu,
+    contiguous=np.ascontiguousarray,  # (a transposed weight is faster to multiply by)
     call=call,
 )
 
@@ -102,6 +108,7 @@ TENSOR_NS = SimpleNamespace(
     erf=special.erf,
     scatter_rows=lookup.scatter_rows,
     relu=elementwise.relu,
+    contiguous=_same,
     call=call,
 )
 

@@ -196,6 +196,38 @@ def test_reading_a_parameter_in_python_raises_compile_error():
     assert isinstance(ag.CompileError("x"), RuntimeError)
 
 
+def _doubling(out_of):
+    """A primitive ``2x`` whose VJP writes ``2 g`` into the array ``out_of(g)`` gives."""
+    return ag.Primitive(
+        "double_into",
+        lambda x: 2 * x,
+        vjps=(lambda xp, g, out, x: np.multiply(g, 2, out=out_of(g)),),
+        register=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("made", "out_of"),
+    [
+        ("from a shape", lambda g: np.empty(g.shape, g.dtype)),
+        ("from a traced value", lambda g: np.empty_like(g)),
+    ],
+)
+def test_a_rule_writing_out_into_an_array_made_from_a_shape_is_refused(made, out_of):
+    from autograd.primitive import apply
+
+    double = _doubling(out_of)
+    compiled = ag.compile(ag.grad(lambda x: apply(double, (x,)).sum()))
+    x = np.array([1.0, 2.0])
+    if made == "from a shape":  # replays would write into the trace's own array
+        with pytest.raises(ag.CompileError, match=r"multiply\(\.\.\., out=\.\.\.\).*empty_like"):
+            compiled(x)
+    else:
+        first, second = compiled(x), compiled(x)
+        assert first is not second and compiled.cache_info() == (1, 1)
+        np.testing.assert_array_equal(second, [2.0, 2.0])
+
+
 # ---------------------------------------------------------------- the generated source
 def two_layer_step():
     model = nn.TwoLayerMLP(3, 8, 3, rng=0)
