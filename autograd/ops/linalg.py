@@ -52,20 +52,33 @@ def matmul(a: Any, b: Any) -> Tensor:
     return apply_binary(MATMUL, a, b)
 
 
+def _rows(a: Any) -> Any:
+    """``a`` with its batch axes folded into one: ``(..., n) -> (rows, n)``. numpy runs a
+    stacked product ``(T, B, n) @ (n, m)`` as one matrix product per ``T``; a single
+    product over every row is faster."""
+    return a.reshape(-1, a.shape[-1])
+
+
 def _linear(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     if type(w) is not np.ndarray or w.ndim != 2:
         raise ValueError("the weight must be 2-d: (in_features, out_features)")
-    out = x @ w
+    out = x @ w if x.ndim <= 2 else (_rows(x) @ w).reshape(*x.shape[:-1], w.shape[1])
     if b is not None:
         out += b  # in place: the product is a fresh array
     return out
+
+
+def _linear_grad_x(xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> Any:
+    if g.ndim > 2:
+        return (_rows(g) @ w.T).reshape(*g.shape[:-1], w.shape[0])
+    return g @ w.T
 
 
 def _linear_grad_w(xp: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> Any:
     if x.ndim == 1:
         return xp.expand_dims(x, -1) * g
     if x.ndim > 2:  # fold the batch axes into one: the product then sums over them
-        x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+        x, g = _rows(x), _rows(g)
     return x.T @ g
 
 
@@ -73,7 +86,7 @@ LINEAR = Primitive(
     "linear",
     _linear,
     vjps=(
-        lambda xp, g, out, x, w, b=None: g @ w.T,
+        _linear_grad_x,
         _linear_grad_w,
         unchanged,  # the engine sums G over the axes b was broadcast along (fit_grad)
     ),
