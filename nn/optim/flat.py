@@ -41,7 +41,7 @@ STEP = "step"
 #: Fuse a group only if its parameters hold at most this many elements on average: above
 #: it, copying the gradients into one vector costs more than the numpy calls it saves
 #: (``benchmarks/bench_optim.py`` measures both sides).
-MAX_MEAN_SIZE = 4096
+MAX_MEAN_SIZE = 16384
 
 
 class _Holder:
@@ -79,7 +79,8 @@ class FlatGroup:
     :meth:`step` runs the optimizer's rule once over the buffers."""
 
     def __init__(self, params: list[ag.Tensor], dtype: np.dtype) -> None:
-        self.params = params
+        self.source = params  # the group's list (load_state_dict keeps it)
+        self.params = list(params)  # its parameters when the buffers were made
         self.dtype = dtype
         self.shapes = [p.shape for p in params]
         sizes = [int(np.prod(s)) for s in self.shapes]
@@ -180,8 +181,12 @@ class FlatGroup:
         Raises :class:`_StaleBuffersError` when the group can no longer be kept in these
         buffers: an array put in place of a view, or a state, that cannot be moved unseen.
         """
-        dtype = self.dtype
+        dtype, params = self.dtype, group["params"]
+        if len(params) != len(self.parts):
+            raise _StaleBuffersError  # parameters were added to (or taken from) the list
         for i, (p, view, shape, grad_view) in enumerate(self.parts):
+            if p is not params[i]:
+                raise _StaleBuffersError
             if p.data is not view:
                 self._take(p, i)
             grad = p._grad
@@ -275,7 +280,7 @@ def fused_step(optimizer: Optimizer, index: int, group: dict[str, Any]) -> bool:
     (making them at the first step that can); returns whether it did."""
     flats = optimizer._flat_groups
     flat = flats.get(index)
-    if flat is None or flat.params is not group["params"]:
+    if flat is None or flat.source is not group["params"]:
         flat = FlatGroup.build(optimizer, group)
         if flat is None:
             return False

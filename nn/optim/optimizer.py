@@ -112,6 +112,11 @@ class Optimizer:
         self._check(merged)
         self.param_groups.append(merged)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What ``copy.deepcopy`` and ``pickle`` keep: everything but the flat buffers (a
+        copy of a view is not a view, so a copy remakes its own at its first step)."""
+        return {**self.__dict__, "_flat_groups": {}}
+
     def _params(self) -> list[Any]:
         return [p for group in self.param_groups for p in group["params"]]
 

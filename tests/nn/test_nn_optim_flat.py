@@ -257,3 +257,38 @@ def test_a_compiled_training_step_replays_the_fused_update_and_keeps_no_traced_a
     assert is_flat(params) and opt._flat_groups
     traced = [s.value for s in step.program().slots if isinstance(s.value, np.ndarray)]
     assert not any(np.shares_memory(v, p.data) for v in traced for p in params)
+
+
+def test_a_parameter_added_to_or_swapped_in_the_group_list_is_updated():
+    params, opt = train(SGD, {"lr": 0.1}, steps=2)
+    extra = nn.Parameter(np.ones(3, np.float32))
+    opt.param_groups[0]["params"].append(extra)
+    for p in params:
+        p.grad = np.zeros(p.shape, np.float32)
+    extra.grad = np.ones(3, np.float32)
+    opt.step()
+    np.testing.assert_array_equal(extra.numpy(), np.float32(1) - np.float32(0.1))
+    swapped = nn.Parameter(np.ones(3, np.float32))
+    opt.param_groups[0]["params"][-1] = swapped
+    swapped.grad = np.ones(3, np.float32)
+    opt.step()
+    np.testing.assert_array_equal(swapped.numpy(), np.float32(1) - np.float32(0.1))
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_optimizer_and_its_parameters_keep_training_like_the_original(how):
+    import copy
+    import pickle
+
+    params, opt = train(Adam, {"lr": 0.01}, steps=3)
+    if how == "deepcopy":
+        params_2, opt_2 = copy.deepcopy((params, opt))
+    else:
+        params_2, opt_2 = pickle.loads(pickle.dumps((params, opt)))
+    for k in range(3, 8):
+        for ps, o in ((params, opt), (params_2, opt_2)):
+            for p, g in zip(ps, gradients(ps, k)):
+                p.grad = g
+            o.step()
+    assert_same_bits(params, params_2)
+    assert is_flat(params_2) and opt_2._flat_groups
