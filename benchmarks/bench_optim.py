@@ -12,6 +12,11 @@ The gradients are fixed (set once); only the step is timed. Before timing, three
 steps of each implementation from the same start are checked to give the same
 parameters (float32 tolerance).
 
+A second workload measures where updating a group in one pass over flat buffers
+(``nn/optim/flat.py``) pays: an SGD step over six parameters of ``n`` elements each,
+fused (the limit ``MAX_MEAN_SIZE`` lifted for the measurement) and per parameter (the
+arrays held elsewhere, so they cannot move), against numpy's ``W -= lr * dW`` loop.
+
 Run: ``python -m benchmarks.bench_optim [--quick]``.
 """
 
@@ -24,10 +29,12 @@ from typing import Any
 import numpy as np
 
 import nn
+from nn.optim import flat
 
 from .common import interleaved_ms, row, torch_or_none
 
 SIZES = ((784, 256, 128, 10), (1024, 2048, 2048, 10))
+FLAT_SIZES, FLAT_QUICK_SIZES = (256, 4096, 16384, 65536), (256,)  # elements per parameter
 QUICK_SIZES = ((64, 128, 10),)
 LR, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
 
@@ -137,7 +144,52 @@ def run(quick: bool = False) -> dict[str, Any]:
                 values,
             )
         )
-    return {"rows": rows}
+    return {"rows": rows + flat_rows(quick)}
+
+
+def sgd_step(params: list[np.ndarray], grads: list[np.ndarray], hold: bool) -> tuple:
+    """``nn.optim.SGD``'s step and the arrays held back: with ``hold``, the parameter
+    arrays, which the optimizer then cannot move (it steps parameter by parameter)."""
+    tensors = [nn.Parameter(p.copy()) for p in params]
+    for t, g in zip(tensors, grads):
+        t.grad = g
+    optimizer = nn.optim.SGD(tensors, lr=LR)
+    return optimizer.step, [t.data for t in tensors] if hold else []
+
+
+def flat_rows(quick: bool) -> list[dict[str, Any]]:
+    """SGD over six parameters of each size: fused, per parameter, numpy by hand."""
+    rows = []
+    limit = flat.MAX_MEAN_SIZE
+    for n in FLAT_QUICK_SIZES if quick else FLAT_SIZES:
+        rng = np.random.default_rng(0)
+        params = [rng.standard_normal(n).astype(np.float32) for _ in range(6)]
+        grads = [rng.standard_normal(n).astype(np.float32) for _ in range(6)]
+        numpy_params = [p.copy() for p in params]
+
+        def numpy_sgd(ws: list[np.ndarray] = numpy_params, gs: list[np.ndarray] = grads) -> None:
+            for w, g in zip(ws, gs):
+                w -= LR * g
+
+        flat.MAX_MEAN_SIZE = max(limit, n)  # fused at every size, for the measurement
+        try:
+            fused, _ = sgd_step(params, grads, hold=False)
+            fused()  # the first step moves the arrays
+            apart, held = sgd_step(params, grads, hold=True)
+            cases = {"fused": fused, "per parameter": apart, "numpy": numpy_sgd}
+            ms = interleaved_ms(cases, repeats=3 if quick else 7, quick=quick, peers=())
+            del held  # (kept until here: the per-parameter step must not move them)
+        finally:
+            flat.MAX_MEAN_SIZE = limit
+        default = "fused" if n <= limit else "per parameter"
+        note = (
+            f"fused {ms['fused']:.3g} ms, per parameter {ms['per parameter']:.3g} ms; "
+            f"by default ({flat.__name__}.MAX_MEAN_SIZE = {limit:,}) the step is {default}"
+        )
+        values = {"engine": ms[default], "numpy": ms["numpy"]}
+        case = f"6 parameters of {n:,} elements"
+        rows.append(row("Optimizer step (SGD, float32)", case, "ms/step", values, note=note))
+    return rows
 
 
 if __name__ == "__main__":
