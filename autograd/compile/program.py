@@ -75,11 +75,13 @@ class Slot:
     """One value of the program.
 
     ``value`` is the value seen while tracing (for inputs: the first call's; for
-    constants: the constant). ``source`` says where an input comes from: the argument's
-    position (``"arg"``) or the object read (a tensor for ``"data"``/``"grad"``, the
-    array itself for ``"object"``). ``hint`` is the name to give it in source, ``scope``
-    the modules under way when it was made (outermost first), ``prim`` its primitive;
-    ``name`` and ``grad_of`` name it better when known.
+    constants: the constant); once the program is built, an array that is not a constant
+    is replaced by a stand-in of its shape and dtype (:meth:`Program.forget_values`).
+    ``source`` says where an input comes from: the argument's position (``"arg"``) or the
+    object read (a tensor for ``"data"``/``"grad"``, the array itself for ``"object"``).
+    ``hint`` is the name to give it in source, ``scope`` the modules under way when it was
+    made (outermost first), ``prim`` its primitive; ``name`` and ``grad_of`` name it better
+    when known.
     """
 
     index: int
