@@ -457,11 +457,14 @@ class Tracer:
         """The error for a step the engine knows a replay could not repeat."""
         return CompileError(message)
 
+    def _where(self) -> str:
+        """The traced code under way, as error messages name it."""
+        return f"the VJP rule of '{self.vjp}'" if self.vjp else "traced numpy code"
+
     def read_error(self, what: str) -> CompileError:
         """The error for a VJP rule (or other traced numpy code) reading a traced value."""
-        where = f"the VJP rule of '{self.vjp}'" if self.vjp else "traced numpy code"
         return CompileError(
-            f"{what} in {where}: a compiled program cannot read a value in Python. Write "
+            f"{what} in {self._where()}: a compiled program cannot read a value in Python. Write "
             f"the rule with operators, ndarray methods and xp. functions (or wrap a raw "
             f"numpy step in xp.call(f, ...)), or run the function eagerly (.eager)."
         )
@@ -520,11 +523,10 @@ class Tracer:
         for array in outs:
             if isinstance(array, np.ndarray):
                 name = getattr(fn, "__name__", repr(fn))
-                where = f"the VJP rule of '{self.vjp}'" if self.vjp else "traced numpy code"
                 raise CompileError(
-                    f"{name}(..., out=...) in {where} writes into an array the trace does not "
-                    f"know (made from shapes alone, such as np.empty(x.shape)): make it from "
-                    f"a traced value (np.empty_like(x)) so that each replay makes its own."
+                    f"{name}(..., out=...) in {self._where()} writes into an array the trace "
+                    f"does not know (made from shapes alone, such as np.empty(x.shape)): make "
+                    f"it from a traced value (np.empty_like(x)) so that each replay makes its own."
                 )
         return outs
 
