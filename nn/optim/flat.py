@@ -61,8 +61,8 @@ _HELD_ONCE = _held_once()
 
 def _movable(array: Any, shape: tuple[int, ...], dtype: np.dtype) -> bool:
     """Whether ``array`` may be moved into a buffer: an ndarray of this shape and dtype,
-    owning its memory, C-contiguous and writeable. (Its reference count is checked by the
-    caller, where the count is known.)"""
+    owning its memory, C-contiguous and writeable. (Its reference count is checked by
+    :func:`_movable_param` and :func:`_movable_entry`, where the count is known.)"""
     return (
         type(array) is ndarray
         and array.base is None
@@ -117,19 +117,18 @@ class FlatGroup:
         dtype = params[0].data.dtype
         if dtype.kind != "f" or sum(p.data.size for p in params) > MAX_MEAN_SIZE * len(params):
             return None
-        if not all(_movable(p.data, p.shape, dtype) for p in params):
-            return None
-        if not all(sys.getrefcount(p.data) <= _HELD_ONCE for p in params):
+        if not all(_movable_param(p, p.shape, dtype) for p in params):
             return None
         states = optimizer.state
-        if any(states.get(p) is not None for p in params):
+        has_state = any(states.get(p) is not None for p in params)
+        if has_state:
             keys = [set(states[p]) if p in states else None for p in params]
             if any(k != keys[0] for k in keys) or not all(
                 _movable_entry(states[p], key, p.shape, dtype) for p in params for key in keys[0]
             ):
                 return None
         flat = cls(params, dtype)
-        if any(states.get(p) is not None for p in params):
+        if has_state:
             for i, p in enumerate(params):
                 flat.states[i] = states[p]
             for key in states[params[0]]:
@@ -212,7 +211,7 @@ class FlatGroup:
     def _take(self, p: ag.Tensor, i: int) -> None:
         """``p.data`` was replaced: copy the new array into the buffer and give ``p`` its
         view again (:class:`_StaleBuffersError` if something else refers to the new array)."""
-        if not _movable(p.data, self.shapes[i], self.dtype) or sys.getrefcount(p.data) > _HELD_ONCE:
+        if not _movable_param(p, self.shapes[i], self.dtype):
             raise _StaleBuffersError
         self.views[i][...] = p.data
         p.data = self.views[i]
@@ -263,6 +262,12 @@ class FlatGroup:
 
 class _StaleBuffersError(Exception):
     """The group's arrays were replaced in a way the buffers cannot take."""
+
+
+def _movable_param(p: ag.Tensor, shape: tuple[int, ...], dtype: Any) -> bool:
+    """Whether a parameter's array may be moved into a flat buffer: movable, and referred
+    to by the parameter alone."""
+    return _movable(p.data, shape, dtype) and sys.getrefcount(p.data) <= _HELD_ONCE
 
 
 def _movable_entry(state: dict[str, Any], key: str, shape: tuple[int, ...], dtype: Any) -> bool:
