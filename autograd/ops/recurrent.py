@@ -187,11 +187,10 @@ def _lstm_scan_vjp(
     else:
         gates, hs, cs = _lstm_forward(xp, xproj, w_hh, h0, c0, reverse)
         hs, cs, dzs = xp.stack(hs), xp.stack(cs), [None] * length
-    before = -1 if not reverse else 1  # the step each step starts from
+    c_prev = _previous(xp, cs, c0, reverse)
     dh, dc = 0, 0
     for t in _steps(length, not reverse):
-        c_prev = c0 if t + before in (-1, length) else cs[t + before]
-        dz, dc = _lstm_cell_grad(dh + g[0][t], dc + g[1][t], gates[t], c_prev)
+        dz, dc = _lstm_cell_grad(dh + g[0][t], dc + g[1][t], gates[t], c_prev[t])
         if first_order:
             dz_t = np.concatenate(dz, axis=-1, out=dzs[t])
         else:
