@@ -2,7 +2,8 @@
 
 - ``engine``: ``nn.optim.Adam(model.parameters()).step()`` (per-parameter state in
   ndarrays updated in place, the step count a 0-d array, the update through the
-  Tensor in-place methods that bump version counters);
+  Tensor in-place methods that bump version counters; a group of small parameters in
+  one pass over flat buffers);
 - ``numpy``: the same update written by hand with in-place ufuncs and one scratch
   buffer per parameter (the floor for a numpy optimizer);
 - ``torch``: ``torch.optim.Adam`` on tensors holding the same values (its default
@@ -47,13 +48,19 @@ def make_problem(sizes: Sequence[int]) -> tuple[list[np.ndarray], list[np.ndarra
     return params, grads
 
 
-def engine_step(params: list[np.ndarray], grads: list[np.ndarray]) -> tuple[Callable, list]:
-    """``nn.optim.Adam``'s step; returns it and the parameters it updates."""
+def parameters(params: list[np.ndarray], grads: list[np.ndarray]) -> list[nn.Parameter]:
+    """Parameters holding copies of ``params``, each with its fixed gradient."""
     tensors = [nn.Parameter(p.copy()) for p in params]
     for t, g in zip(tensors, grads):
         t.grad = g
+    return tensors
+
+
+def engine_step(params: list[np.ndarray], grads: list[np.ndarray]) -> tuple[Callable, list]:
+    """``nn.optim.Adam``'s step; returns it and the parameters it updates."""
+    tensors = parameters(params, grads)
     optimizer = nn.optim.Adam(tensors, lr=LR, betas=BETAS, eps=EPS)
-    return optimizer.step, [t.data for t in tensors]
+    return optimizer.step, tensors
 
 
 def numpy_step(params: list[np.ndarray], grads: list[np.ndarray]) -> tuple[Callable, list]:
@@ -105,6 +112,7 @@ def check_steps(cases: dict[str, tuple[Callable, list]], steps: int = 3) -> floa
     reference = cases["numpy"][1]
     worst = 0.0
     for name, (_, params) in cases.items():
+        params = [p.numpy() if isinstance(p, nn.Parameter) else p for p in params]
         for i, (p, q) in enumerate(zip(params, reference)):
             if p.dtype != np.float32 or not np.allclose(p, q, rtol=1e-5, atol=1e-6):
                 raise AssertionError(f"bench_optim: parameter {i} differs between {name} and numpy")
@@ -150,11 +158,8 @@ def run(quick: bool = False) -> dict[str, Any]:
 def sgd_step(params: list[np.ndarray], grads: list[np.ndarray], hold: bool) -> tuple:
     """``nn.optim.SGD``'s step and the arrays held back: with ``hold``, the parameter
     arrays, which the optimizer then cannot move (it steps parameter by parameter)."""
-    tensors = [nn.Parameter(p.copy()) for p in params]
-    for t, g in zip(tensors, grads):
-        t.grad = g
-    optimizer = nn.optim.SGD(tensors, lr=LR)
-    return optimizer.step, [t.data for t in tensors] if hold else []
+    tensors = parameters(params, grads)
+    return nn.optim.SGD(tensors, lr=LR).step, [t.data for t in tensors] if hold else []
 
 
 def flat_rows(quick: bool) -> list[dict[str, Any]]:
