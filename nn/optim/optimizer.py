@@ -180,7 +180,6 @@ class Optimizer:
 
     def _update_all(self) -> None:
         """Update every parameter that has a gradient (``step`` without the closure)."""
-        states = self.state
         groups = self.param_groups
         if self.elementwise:  # fused groups need no grad mode: no graph holds the flat buffers
             groups = []
@@ -190,17 +189,22 @@ class Optimizer:
         if groups:
             with ag.no_grad():
                 for group in groups:
-                    for p in group["params"]:
-                        grad = p.grad
-                        if grad is not None:
-                            state = states.get(p)
-                            if state is None:
-                                state = states[p] = self._init_state(p, group)
-                            step = state.get(STEP)
-                            if step is not None:
-                                step += 1  # in place: the count is data (see the module docstring)
-                            self._update(p, grad.data, state, group)
+                    self._update_group(group)
         self._step_count += 1
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        """Update each parameter of ``group`` that has a gradient, one by one."""
+        states = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is not None:
+                state = states.get(p)
+                if state is None:
+                    state = states[p] = self._init_state(p, group)
+                step = state.get(STEP)
+                if step is not None:
+                    step += 1  # in place: the count is data (see the module docstring)
+                self._update(p, grad.data, state, group)
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
